@@ -1,0 +1,1 @@
+"""Stylist: a conversational fashion stylist."""

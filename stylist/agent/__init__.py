@@ -1,0 +1,1 @@
+"""The stylist agent: LangGraph graph, state, prompts, chat-model providers, offline stylist."""

@@ -1,0 +1,1 @@
+"""The product catalog: Kaggle styles.csv schema, loading, label cleaning, split, prices."""

@@ -1,0 +1,43 @@
+"""The `stylist` command: catalog operators' entry point (Typer).
+
+Heavy imports (torch, chromadb, langchain) happen inside each command so that `stylist --help`
+and `stylist config` answer instantly. Each part of the product registers its own commands from
+its own `commands` module; this file only assembles them.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from stylist.catalog.commands import register as register_catalog_commands
+
+app = typer.Typer(
+    name="stylist",
+    help="Stylist: a conversational fashion stylist. Ingest a catalog, train, index, chat.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+train_app = typer.Typer(help="Train the models on the ingested catalog.", no_args_is_help=True)
+eval_app = typer.Typer(help="Evaluate the models and the search.", no_args_is_help=True)
+app.add_typer(train_app, name="train")
+app.add_typer(eval_app, name="eval")
+
+
+@app.command()
+def config() -> None:
+    """Print the effective settings (secrets masked)."""
+    from stylist.settings import get_settings
+
+    for name, value in get_settings().masked().items():
+        typer.echo(f"{name:20} {value}")
+
+
+register_catalog_commands(app)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

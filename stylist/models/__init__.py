@@ -1,0 +1,1 @@
+"""Vision models: CLIP encoder, attribute classifiers, few-shot head, caption generator."""

@@ -1,0 +1,9 @@
+"""Errors of the model layer; each carries a sentence a person can act on."""
+
+
+class ModelMissing(RuntimeError):
+    """A checkpoint is missing, unreadable, or does not match the encoder or catalog."""
+
+
+class EncoderUnavailable(RuntimeError):
+    """The encoder spec cannot be loaded (e.g. weights not downloadable offline)."""

@@ -1,0 +1,109 @@
+"""The one settings object: STYLIST_* environment variables and an optional `.env` file.
+
+Every part of the product reads its configuration from `get_settings()`; paths of generated
+artefacts (catalog table, checkpoints, Chroma store, uploaded photos, reports) all derive from
+`data_dir`, so that one variable moves a whole installation.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ProviderName = Literal["auto", "groq", "openai", "ollama", "openai-compatible", "offline"]
+
+
+class StyleSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="STYLIST_", env_file=".env", extra="ignore", validate_default=True
+    )
+
+    # Where everything generated lives: catalog table, checkpoints, index, uploads, reports.
+    data_dir: Path = Path(".stylist")
+
+    # Encoder spec: "demo" (the small encoder trained here), an open_clip "ARCH:TAG",
+    # an "hf-hub:org/name" id, a checkpoint file, or "CONFIG.json:CHECKPOINT".
+    encoder: str = "demo"
+    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    batch_size: int = Field(64, ge=1, le=4096)
+    # Which attribute classifier the tag tool uses: heads on encoder embeddings, or the CNN.
+    attribute_model: Literal["heads", "cnn"] = "heads"
+
+    # Catalog preparation.
+    min_class_count: int = Field(50, ge=1, description="classes rarer than this merge into Other")
+    split_seed: int = 42
+    test_fraction: float = Field(0.2, gt=0.0, lt=1.0)
+
+    # Vector store: embedded Chroma in data_dir unless a server URL is given.
+    chroma_url: str | None = None
+    chroma_collection: str = "stylist-catalog"
+
+    # Chat model.
+    llm_provider: ProviderName = "auto"
+    llm_model: str | None = None
+    llm_base_url: str | None = None
+    llm_temperature: float = Field(0.4, ge=0.0, le=2.0)
+    llm_timeout_s: float = Field(30.0, gt=0)
+    llm_max_retries: int = Field(2, ge=0, le=10)
+    # Keys are read from the variables every provider SDK documents, or STYLIST_*.
+    groq_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("STYLIST_GROQ_API_KEY", "GROQ_API_KEY")
+    )
+    openai_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("STYLIST_OPENAI_API_KEY", "OPENAI_API_KEY")
+    )
+    # Conversation memory: in memory unless a SQLite file is named.
+    checkpoint_db: Path | None = None
+    max_agent_steps: int = Field(8, ge=1, le=50)
+    results_k: int = Field(6, ge=1, le=50)
+
+    # Uploads: the limits the untrusted-image loader enforces.
+    upload_max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    upload_max_pixels: int = Field(40_000_000, ge=1024)
+
+    # --- derived paths -------------------------------------------------------------------
+    @property
+    def demo_catalog_dir(self) -> Path:
+        return self.data_dir / "demo-catalog"
+
+    @property
+    def items_path(self) -> Path:
+        """The validated item table written by `stylist ingest`."""
+        return self.data_dir / "catalog" / "items.csv"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.data_dir / "reports"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    def masked(self) -> dict[str, object]:
+        """Effective settings for display: secrets shown as set / not set, never echoed."""
+        shown: dict[str, object] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                secret = value.get_secret_value()
+                value = "set (hidden)" if secret else "not set"
+            shown[name] = value
+        return shown
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> StyleSettings:
+    """The process-wide settings; tests clear the cache after changing the environment."""
+    return StyleSettings()

@@ -1,0 +1,1 @@
+"""LangChain tools: thin adapters from the agent to models/ and vectorstore/."""

@@ -1,0 +1,1 @@
+"""Catalog search: the Chroma collection of catalog items, queries, filters, outfits."""

@@ -1,0 +1,52 @@
+"""Shared fixtures: every test runs offline against its own data dir."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path, monkeypatch):
+    """A fresh data dir and no provider keys, so that no test sees the developer's setup."""
+    from stylist.settings import get_settings
+
+    monkeypatch.setenv("STYLIST_DATA_DIR", str(tmp_path / "data"))
+    for key in ("GROQ_API_KEY", "OPENAI_API_KEY", "STYLIST_GROQ_API_KEY", "STYLIST_OPENAI_API_KEY",
+                "STYLIST_CHROMA_URL", "STYLIST_ENCODER", "STYLIST_LLM_PROVIDER"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.chdir(tmp_path)  # no stray .env file is read
+    get_settings.cache_clear()
+    yield get_settings()
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def demo_world(tmp_path_factory):
+    """A small demo installation (catalog, quick-trained models, index), built once per run.
+
+    Returns the data dir; tests that use it point STYLIST_DATA_DIR there (see `use_demo_world`).
+    """
+    from stylist.pipeline import build_demo
+    from stylist.settings import StyleSettings
+
+    data_dir = tmp_path_factory.mktemp("demo-world")
+    settings = StyleSettings(data_dir=data_dir)
+    build_demo(settings, n=400, quick=True, progress=False, log=lambda _msg: None)
+    return data_dir
+
+
+@pytest.fixture
+def use_demo_world(demo_world, monkeypatch):
+    """Point this test's settings at the shared demo installation (read-only use)."""
+    from stylist.settings import get_settings
+
+    monkeypatch.setenv("STYLIST_DATA_DIR", str(demo_world))
+    get_settings.cache_clear()
+    yield get_settings()
+    get_settings.cache_clear()
