@@ -26,17 +26,23 @@ def isolated_settings(tmp_path, monkeypatch):
     get_settings.cache_clear()
 
 
+# The demo world is small (400 items, ~20 per article type), so the "merge rare classes" bar is
+# lowered to keep its classes: otherwise every type would become "Other".
+DEMO_WORLD_ENV = {"STYLIST_MIN_CLASS_COUNT": "8"}
+
+
 @pytest.fixture(scope="session")
 def demo_world(tmp_path_factory):
     """A small demo installation (catalog, quick-trained models, index), built once per run.
 
-    Returns the data dir; tests that use it point STYLIST_DATA_DIR there (see `use_demo_world`).
+    Returns the data dir; tests that use it point STYLIST_DATA_DIR there and set DEMO_WORLD_ENV
+    (see `use_demo_world`; subprocesses such as the Chainlit server need both).
     """
     from stylist.pipeline import build_demo
     from stylist.settings import StyleSettings
 
     data_dir = tmp_path_factory.mktemp("demo-world")
-    settings = StyleSettings(data_dir=data_dir)
+    settings = StyleSettings(data_dir=data_dir, min_class_count=int(DEMO_WORLD_ENV["STYLIST_MIN_CLASS_COUNT"]))
     build_demo(settings, n=400, quick=True, progress=False, log=lambda _msg: None)
     return data_dir
 
@@ -47,6 +53,8 @@ def use_demo_world(demo_world, monkeypatch):
     from stylist.settings import get_settings
 
     monkeypatch.setenv("STYLIST_DATA_DIR", str(demo_world))
+    for key, value in DEMO_WORLD_ENV.items():
+        monkeypatch.setenv(key, value)
     get_settings.cache_clear()
     yield get_settings()
     get_settings.cache_clear()

@@ -1,0 +1,154 @@
+"""The offline stylist's answer, written from the tool results of this turn.
+
+Everything named in the answer comes from a tool's artifact (products, outfit slots, tags), so
+the offline stylist can only recommend items the catalog returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from langchain_core.messages import ToolMessage
+
+from stylist.catalog.schema import OTHER
+
+OFFLINE_INTRO = "(Offline stylist — rule-based, no LLM.)"
+MAX_LISTED = 6
+
+_VERBS = {
+    "tag_image": "tag the photo",
+    "caption_image": "caption the photo",
+    "search_catalog": "search the catalog",
+    "find_similar": "find similar items",
+    "complete_outfit": "complete the outfit",
+    "classify_fewshot": "match the photo to a style",
+    "teach_style": "learn that style",
+}
+
+
+def _money(value: float) -> str:
+    return f"${value:.2f}"
+
+
+def _item(product: Mapping[str, Any]) -> str:
+    attrs = product["attributes"]
+    return (f"**{product['name']}** — {_money(product['price'])} "
+            f"({attrs['baseColour']} {attrs['articleType']}, {attrs['usage']}, {attrs['season']})")
+
+
+def _tags(artifact: Mapping[str, Any]) -> str:
+    attrs = artifact["attributes"]
+
+    def top(*names: str) -> tuple[str, float]:
+        # "Other" is the merged bucket of rare classes: fall back to a coarser attribute.
+        for name in names:
+            ranked = attrs.get(name) or []
+            if ranked and ranked[0]["label"] != OTHER:
+                return ranked[0]["label"], float(ranked[0]["confidence"])
+        return "", 0.0
+
+    kind, p_kind = top("articleType", "subCategory", "masterCategory")
+    colour, p_colour = top("baseColour")
+    gender, _ = top("gender")
+    usage, _ = top("usage")
+    season, _ = top("season")
+    photo = artifact["photo"].capitalize()
+    if not kind:
+        return (f"I can't tell what kind of garment {artifact['photo']} shows with confidence; "
+                "a clearer photo on a plain background helps.")
+    described = " ".join(w for w in (colour, kind) if w)
+    text = f"{photo} looks like a {described}" + (f" ({gender})" if gender else "")
+    text += f" — {p_kind:.0%} sure of the type"
+    text += f", {p_colour:.0%} of the colour" if colour else ", colour unclear"
+    extras = [f"{usage.lower()} wear" if usage else "", f"{season.lower()} weight" if season else ""]
+    text += "; " + ", ".join(e for e in extras if e) + "." if any(extras) else "."
+    if min(p_kind, p_colour or 1.0) < 0.5:
+        alts = [r["label"] for r in (attrs.get("articleType") or [])[1:2] if r["label"] != OTHER]
+        text += " I'm not certain" + (f" (it could also be {alts[0]})" if alts else "") + "."
+    return text
+
+
+def _products(artifact: Mapping[str, Any]) -> str:
+    products = artifact["products"][:MAX_LISTED]
+    if not products:
+        where = f" ({', '.join(f'{v}' for v in artifact['filters'].values())})" if artifact[
+            "filters"] else ""
+        return (f"I found nothing in the catalog for that{where}. Try fewer filters or a "
+                "higher budget.")
+    lines = [f"{artifact['title']}:"]
+    lines += [f"{i}. {_item(p)}" for i, p in enumerate(products, 1)]
+    colours = sorted({p["attributes"]["baseColour"] for p in products})
+    if len(colours) == 1:
+        lines.append(_colour_tip(colours[0]))
+    return "\n".join(line for line in lines if line)
+
+
+def _colour_tip(colour: str) -> str:
+    """One line on what goes with a colour, from the search package's harmony table."""
+    from stylist.vectorstore.harmony import colour_harmony, colour_table, is_neutral
+
+    scored = []
+    # Best harmony first; among equals, classic neutrals first, then the table's own order.
+    for order, other in enumerate(colour_table()["colours"]):
+        if other.lower() == colour.lower():
+            continue
+        harmony = colour_harmony(other, colour)
+        if harmony.kind not in ("unknown", "clash"):
+            scored.append((-harmony.score, not is_neutral(other), order, other))
+    if not scored:
+        return ""
+    partners = [entry[-1] for entry in sorted(scored)[:3]]
+    return f"Tip: {colour} goes well with {', '.join(partners[:-1])} or {partners[-1]}."
+
+
+def _outfit(artifact: Mapping[str, Any]) -> str:
+    slots = artifact["slots"]
+    lines = [f"To complete the look around {artifact['anchor']['description']}:"]
+    for slot in slots:
+        lines.append(f"- {slot['slot'].capitalize()}: {_item(slot['product'])}. {slot['reason']}")
+    total = sum(float(s["product"]["price"]) for s in slots)
+    lines.append(f"The {len(slots)} pieces come to {_money(total)} in total.")
+    return "\n".join(lines)
+
+
+def _fewshot(artifact: Mapping[str, Any]) -> str:
+    if artifact["mode"] == "teach":
+        n = len(artifact["photo_ids"])
+        return (f"Got it — I learned your '{artifact['label']}' style from {n} photo"
+                f"{'s' if n != 1 else ''}. Attach another photo and ask \"which style is this?\" "
+                "to try it.")
+    ranked = artifact["predictions"]
+    if not ranked:
+        return "I could not match that photo to a style."
+    best = ranked[0]
+    text = f"That photo is closest to **{best['label']}** ({best['confidence']:.0%})"
+    if len(ranked) > 1:
+        text += ", then " + ", ".join(f"{r['label']} ({r['confidence']:.0%})" for r in ranked[1:3])
+    return text + "."
+
+
+_WRITERS = {"tags": _tags, "products": _products, "outfit": _outfit,
+            "caption": lambda a: f"Caption: “{a['caption']}”", "fewshot": _fewshot}
+
+
+def compose_answer(results: Sequence[ToolMessage], *, last_text: str = "") -> str:
+    """The offline stylist's final answer from this turn's tool messages."""
+    parts = [OFFLINE_INTRO]
+    asked_budget = any(w in last_text.lower() for w in ("under", "below", "$", "budget", "cheap"))
+    showed_products = False
+    for message in results:
+        artifact = message.artifact if isinstance(message.artifact, dict) else None
+        if message.status == "error" or artifact is None:
+            reason = str(message.content).removeprefix("Error: ").strip()
+            verb = _VERBS.get(message.name or "", "do that")
+            parts.append(f"I couldn't {verb}: {reason}")
+            continue
+        writer = _WRITERS.get(artifact.get("kind", ""))
+        if writer:
+            parts.append(writer(artifact))
+        showed_products |= artifact.get("kind") in ("products", "outfit") and bool(
+            artifact.get("products") or artifact.get("slots"))
+    if showed_products and not asked_budget:
+        parts.append("Tell me the occasion, season or a budget and I'll narrow it down.")
+    return "\n\n".join(parts)

@@ -1,0 +1,1 @@
+"""Reusable test helpers (stand-in servers) shared by several test folders."""
