@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import typer
 
+from stylist.agent.commands import register as register_chat_command
+from stylist.app_commands import register as register_app_commands
 from stylist.catalog.commands import register as register_catalog_commands
+from stylist.models.commands import register as register_model_commands
+from stylist.models.encoder_commands import register as register_encoder_commands
+from stylist.realeval.commands import register as register_real_eval_command
+from stylist.vectorstore.commands import register as register_search_commands
 
 app = typer.Typer(
     name="stylist",
@@ -33,6 +39,12 @@ def config() -> None:
 
 
 register_catalog_commands(app)
+register_model_commands(app, train_app, eval_app)
+register_encoder_commands(train_app, eval_app)
+register_search_commands(app, eval_app)
+register_app_commands(app)
+register_chat_command(app)
+register_real_eval_command(app)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -1,0 +1,82 @@
+"""The Stylist chat (Chainlit): callbacks only — the logic lives in `stylist.ui` and `stylist.agent`.
+
+Run it with `stylist demo` (builds the demo first) or `chainlit run chainlit_app.py`.
+Each browser chat gets its own agent session (thread id, photos, provider choices) in
+`cl.user_session`, so two people chatting at once never see each other's photos.
+"""
+
+from __future__ import annotations
+
+import chainlit as cl
+from chainlit.server import app as chainlit_server
+
+from stylist.agent import StylistSession
+from stylist.ui.catalog_images import mount_catalog_images
+from stylist.ui.photos import store_photos
+from stylist.ui.readiness import readiness_notice
+from stylist.ui.settings_panel import describe_choice, overrides_from_panel, panel_widgets
+from stylist.ui.turn import stream_answer
+
+mount_catalog_images(chainlit_server)
+
+WELCOME = (
+    "Hi! I'm **Stylist**. Drop a photo of a garment (the paperclip button, or drag and drop) "
+    "and I'll tell you what it is and find pieces that go with it — or just tell me what "
+    "you're looking for, like "
+    '*"a summer dress under 50"*.'
+)
+STARTERS = ["What goes with this?", "Find me a summer dress under 50", "Caption my photo"]
+
+
+@cl.set_chat_profiles
+async def chat_profiles(_user=None, _language=None) -> list[cl.ChatProfile]:
+    # One profile: it is how Chainlit 2.12 shows a welcome text above the starters on the empty
+    # chat screen (a welcome *message* would hide the starters).
+    return [
+        cl.ChatProfile(
+            name="Stylist",
+            markdown_description=WELCOME,
+            icon="/public/stylist-icon.svg",
+            default=True,
+        )
+    ]
+
+
+@cl.set_starters
+async def starters(_user=None, _language=None) -> list[cl.Starter]:
+    return [cl.Starter(label=text, message=text) for text in STARTERS]
+
+
+@cl.on_chat_start
+async def start() -> None:
+    # The Chainlit thread id is unique per browser chat: it keys the agent's checkpoint too.
+    cl.user_session.set("stylist", StylistSession(thread_id=cl.context.session.thread_id))
+    cl.user_session.set("overrides", {})
+    await cl.ChatSettings(panel_widgets()).send()
+    notice = readiness_notice()
+    if notice:  # only then: a message on start replaces the welcome screen and its starters
+        await cl.Message(content=notice, author="Stylist").send()
+
+
+@cl.on_settings_update
+async def settings_changed(values: dict) -> None:
+    overrides = overrides_from_panel(values)
+    cl.user_session.set("overrides", overrides)
+    await cl.Message(
+        content=f"Settings saved — from your next message on I'll use "
+        f"{describe_choice(overrides)}.",
+        author="Stylist",
+    ).send()
+
+
+@cl.on_message
+async def on_message(message: cl.Message) -> None:
+    session: StylistSession = cl.user_session.get("stylist")
+    # First thing: copy the attached photos out of Chainlit's per-session upload folder.
+    intake = await store_photos(session, message.elements)
+    text = (message.content or "").strip()
+    if intake.problems:  # a refused upload: say so, and go on with whatever else was sent
+        await cl.Message(content="\n\n".join(intake.problems), author="Stylist").send()
+        if not intake.photo_ids and not text:
+            return
+    await stream_answer(session, text, intake.photo_ids, cl.user_session.get("overrides"))
