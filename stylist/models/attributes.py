@@ -1,0 +1,454 @@
+"""Attribute classifiers: the 7 catalog attributes of a garment photo, with confidences.
+
+Two models answer the same `AttributeTagger` interface:
+
+- `AttributeHeads` (the default, settings.attribute_model == "heads"): one small MLP per
+  attribute on the frozen encoder's image embedding. It trains in seconds on the embeddings
+  that the search index computes anyway (`embed_catalog`), and tagging a photo costs one
+  encoder pass, shared with the search that usually follows.
+- the multi-task CNN of `stylist.models.cnn` (attribute_model == "cnn"), trained on pixels.
+
+`load_tagger()` returns the configured one, loaded once per process.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm import tqdm
+
+from stylist.catalog.schema import ATTRIBUTES
+from stylist.models.checkpoints import check_encoder, file_stamp, read_checkpoint, save_checkpoint
+from stylist.models.errors import ModelMissing
+from stylist.settings import StyleSettings, get_settings
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from stylist.catalog.store import Catalog
+    from stylist.models.encoder import Encoder
+
+log = logging.getLogger(__name__)
+
+HEADS_FILE = "attribute-heads.pt"
+HEADS_KIND = "attribute heads"
+HOW_TO_MAKE_HEADS = "`stylist train attributes` (or `make demo` for the demo installation)"
+REPORT_NAME = "attributes-heads"
+
+Prediction = dict[str, list[tuple[str, float]]]
+
+
+class AttributeTagger(Protocol):
+    def predict(
+        self, images: Sequence[Image.Image | str | Path], top_k: int = 3
+    ) -> list[Prediction]:
+        """Per image, per attribute: the top_k (label, probability) pairs, most likely first."""
+        ...
+
+
+def ranked_predictions(
+    probabilities: Mapping[str, np.ndarray], label_maps: Mapping[str, Sequence[str]], top_k: int
+) -> list[Prediction]:
+    """{attribute: (n, classes) probabilities} -> per image {attribute: [(label, p), ...]}."""
+    if top_k < 1:
+        raise ValueError("top_k must be at least 1.")
+    n = len(next(iter(probabilities.values()))) if probabilities else 0
+    results: list[Prediction] = [{} for _ in range(n)]
+    for attribute in ATTRIBUTES:
+        if attribute not in probabilities:
+            continue
+        probs = np.asarray(probabilities[attribute], dtype=np.float64)
+        labels = label_maps[attribute]
+        k = min(top_k, probs.shape[1])
+        order = np.argsort(-probs, axis=1, kind="stable")[:, :k]
+        for i in range(n):
+            results[i][attribute] = [(str(labels[j]), float(probs[i, j])) for j in order[i]]
+    return results
+
+
+def catalog_label_maps(catalog: Catalog) -> dict[str, list[str]]:
+    """Every attribute's classes (rare ones merged into "Other"), sorted: the output units."""
+    return {a: sorted(catalog.labels(a).astype(str).unique()) for a in ATTRIBUTES}
+
+
+def check_catalog(label_maps: Mapping[str, Sequence[str]], catalog: Catalog | None, kind: str,
+                  path: Path, how_to_make: str) -> None:
+    """A classifier trained on another catalog predicts classes this catalog does not have."""
+    if catalog is None:
+        return
+    current = catalog_label_maps(catalog)
+    for attribute in ATTRIBUTES:
+        if set(current[attribute]) != set(label_maps.get(attribute, ())):
+            raise ModelMissing(
+                f"The {kind} at {path} was trained on another catalog (its {attribute} classes "
+                f"differ from the catalog ingested now). Run {how_to_make} to train it again."
+            )
+
+
+def resolve_device(setting: str) -> torch.device:
+    if setting == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    return torch.device(setting)
+
+
+# --- heads on frozen encoder embeddings ------------------------------------------------------
+
+
+class AttributeHeads(nn.Module):
+    """One small MLP (or a linear layer, hidden=0) per attribute on a frozen embedding.
+
+    The seven hidden layers are computed as one wide matrix product and then split, which is
+    the same maths as seven separate layers but a seventh of the small-op overhead (this trains
+    on a CPU shared with everything else). Inputs are standardised with the training
+    embeddings' mean and spread (buffers, so they travel with the weights): CLIP features are
+    small correlated numbers on a sphere and an MLP learns faster from centred, unit-scale ones.
+    """
+
+    def __init__(self, dim: int, num_classes: Mapping[str, int], hidden: int = 256,
+                 dropout: float = 0.2):
+        super().__init__()
+        self.hidden = hidden
+        self.register_buffer("mean", torch.zeros(dim))
+        self.register_buffer("std", torch.ones(dim))
+        self.input_dropout = nn.Dropout(dropout / 2 if hidden else dropout)
+        width = hidden or dim
+        self.shared = (nn.Sequential(nn.Linear(dim, hidden * len(ATTRIBUTES)), nn.GELU(),
+                                     nn.Dropout(dropout)) if hidden else nn.Identity())
+        self.heads = nn.ModuleDict({a: nn.Linear(width, num_classes[a]) for a in ATTRIBUTES})
+
+    def set_standardisation(self, embeddings: torch.Tensor) -> None:
+        self.mean.copy_(embeddings.mean(dim=0))
+        self.std.copy_(embeddings.std(dim=0).clamp_min(1e-6))
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        h = self.shared(self.input_dropout((x - self.mean) / self.std))
+        if self.hidden:
+            parts = h.split(self.hidden, dim=1)
+            return {a: self.heads[a](part) for a, part in zip(ATTRIBUTES, parts, strict=True)}
+        return {a: head(h) for a, head in self.heads.items()}
+
+
+@dataclass
+class HeadsConfig:
+    hidden: int = 256
+    dropout: float = 0.2
+    epochs: int = 60
+    batch_size: int = 256
+    lr: float = 2e-3
+    weight_decay: float = 0.01
+    label_smoothing: float = 0.05
+    validation_fraction: float = 0.1
+    seed: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> HeadsConfig:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+class HeadsTagger:
+    """Encoder + heads behind the AttributeTagger interface."""
+
+    def __init__(self, encoder: Encoder, heads: AttributeHeads,
+                 label_maps: Mapping[str, Sequence[str]]):
+        self.encoder = encoder
+        self.heads = heads.eval()
+        self.label_maps = {a: list(v) for a, v in label_maps.items()}
+
+    def predict(self, images: Sequence[Image.Image | str | Path], top_k: int = 3
+                ) -> list[Prediction]:
+        from PIL import Image as PILImage
+
+        if isinstance(images, (PILImage.Image, str, Path)):
+            images = [images]
+        images = list(images)
+        if not images:
+            return []
+        return self.predict_embeddings(self.encoder.encode_images(images), top_k)
+
+    def predict_embeddings(self, embeddings: np.ndarray, top_k: int = 3) -> list[Prediction]:
+        """Tag from image embeddings already computed (e.g. by a search on the same photo)."""
+        return ranked_predictions(head_probabilities(self.heads, embeddings), self.label_maps,
+                                  top_k)
+
+
+@torch.no_grad()
+def head_probabilities(heads: AttributeHeads, embeddings: np.ndarray,
+                       batch_size: int = 4096) -> dict[str, np.ndarray]:
+    heads.eval()
+    x = torch.as_tensor(np.asarray(embeddings, dtype=np.float32))
+    parts: dict[str, list[np.ndarray]] = {a: [] for a in ATTRIBUTES}
+    for start in range(0, len(x), batch_size):
+        for attribute, logits in heads(x[start:start + batch_size]).items():
+            parts[attribute].append(logits.softmax(dim=1).numpy())
+    return {a: np.concatenate(p) for a, p in parts.items() if p}
+
+
+def _labels_of(probs: Mapping[str, np.ndarray], label_maps: Mapping[str, Sequence[str]]
+               ) -> dict[str, list[str]]:
+    return {a: [label_maps[a][j] for j in p.argmax(axis=1)] for a, p in probs.items()}
+
+
+def fit_heads(
+    embeddings: np.ndarray,
+    targets: Mapping[str, np.ndarray],
+    label_maps: Mapping[str, Sequence[str]],
+    config: HeadsConfig,
+    progress: bool = True,
+) -> tuple[AttributeHeads, dict[str, list[float]], list[float]]:
+    """Train the heads; keep the epoch with the best validation average weighted F1.
+
+    Returns (heads, loss history per attribute + total, validation F1 per epoch). The validation
+    rows are a seeded slice of the given (training) rows; the test split is never seen here.
+    """
+    from stylist.models.metrics import weighted_f1_indices
+
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    n = len(embeddings)
+    val = np.zeros(n, dtype=bool)
+    if n >= 20:
+        val[rng.choice(n, size=max(1, int(round(n * config.validation_fraction))),
+                       replace=False)] = True
+    fit_rows, val_rows = np.flatnonzero(~val), np.flatnonzero(val)
+    if len(val_rows) == 0:
+        val_rows = fit_rows
+    x = torch.as_tensor(np.asarray(embeddings, dtype=np.float32))
+    y = {a: torch.as_tensor(np.asarray(targets[a], dtype=np.int64)) for a in ATTRIBUTES}
+    heads = AttributeHeads(x.shape[1], {a: len(v) for a, v in label_maps.items()},
+                           hidden=config.hidden, dropout=config.dropout)
+    heads.set_standardisation(x[fit_rows])
+    optimizer = torch.optim.AdamW(heads.parameters(), lr=config.lr,
+                                  weight_decay=config.weight_decay)
+    steps_per_epoch = max(1, math.ceil(len(fit_rows) / config.batch_size))
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=config.lr, total_steps=config.epochs * steps_per_epoch, pct_start=0.1
+    )
+    history: dict[str, list[float]] = {"total": [], **{a: [] for a in ATTRIBUTES}}
+    val_history: list[float] = []
+    best_score, best_state = -1.0, None
+    for _epoch in tqdm(range(config.epochs), desc="attribute heads", unit="epoch",
+                       disable=not progress):
+        heads.train()
+        order = torch.as_tensor(fit_rows)[torch.randperm(len(fit_rows))]
+        sums = {a: 0.0 for a in ATTRIBUTES}
+        for step in range(steps_per_epoch):
+            rows = order[step * config.batch_size:(step + 1) * config.batch_size]
+            logits = heads(x[rows])
+            losses = {a: F.cross_entropy(logits[a], y[a][rows],
+                                         label_smoothing=config.label_smoothing)
+                      for a in ATTRIBUTES}
+            total = sum(losses.values())
+            optimizer.zero_grad(set_to_none=True)
+            total.backward()
+            optimizer.step()
+            scheduler.step()
+            for a in ATTRIBUTES:
+                sums[a] += float(losses[a].detach())
+        for a in ATTRIBUTES:
+            history[a].append(sums[a] / steps_per_epoch)
+        history["total"].append(sum(sums.values()) / steps_per_epoch)
+        probs = head_probabilities(heads, x[val_rows].numpy())
+        score = float(np.mean([
+            weighted_f1_indices(y[a][val_rows].numpy(), probs[a].argmax(1), len(label_maps[a]))
+            for a in ATTRIBUTES]))
+        val_history.append(score)
+        if score > best_score:
+            best_score = score
+            best_state = copy.deepcopy(heads.state_dict())
+    heads.load_state_dict(best_state)
+    return heads.eval(), history, val_history
+
+
+def train_attribute_heads(
+    catalog: Catalog,
+    settings: StyleSettings | None = None,
+    *,
+    quick: bool = False,
+    progress: bool = True,
+    **options: Any,
+) -> dict[str, Any]:
+    """Train the heads on the catalog's training photos (image embeddings: a chat photo has
+    no name, so the heads must not lean on the text), evaluate on the test split, and write
+    models_dir/attribute-heads.pt + reports_dir/attributes-heads*.json/png."""
+    from stylist.models.embeddings import embed_catalog
+    from stylist.models.encoder import get_encoder
+    from stylist.models.metrics import majority_accuracy
+
+    settings = settings or get_settings()
+    if quick:
+        options = {"epochs": 25, **options}
+    config = HeadsConfig(**options)
+    train_items = catalog.train
+    if len(train_items) < 10 or len(catalog.test) < 1:
+        raise ValueError(
+            f"The catalog has {len(train_items)} training and {len(catalog.test)} test items; "
+            "the attribute heads need at least 10 and 1."
+        )
+    encoder = get_encoder(settings)
+    started = time.perf_counter()
+    embeddings = embed_catalog(catalog, encoder, progress=progress, settings=settings)
+    embed_seconds = time.perf_counter() - started
+
+    label_maps = catalog_label_maps(catalog)
+    index = {a: {label: i for i, label in enumerate(label_maps[a])} for a in ATTRIBUTES}
+    train_x = embeddings.image[embeddings.rows(train_items["id"].to_numpy())]
+    train_labels = {a: catalog.labels(a, "train").astype(str).tolist() for a in ATTRIBUTES}
+    targets = {a: np.array([index[a][v] for v in train_labels[a]]) for a in ATTRIBUTES}
+
+    started = time.perf_counter()
+    heads, history, val_history = fit_heads(train_x, targets, label_maps, config, progress)
+    train_seconds = time.perf_counter() - started
+
+    path = settings.models_dir / HEADS_FILE
+    save_checkpoint({
+        "kind": HEADS_KIND, "encoder_fingerprint": encoder.fingerprint,
+        "encoder_spec": encoder.spec, "embedding_dim": int(train_x.shape[1]),
+        "labels": label_maps, "config": config.to_dict(), "state_dict": heads.state_dict(),
+        "catalog_items": len(catalog),
+    }, path)
+
+    train_pred = _labels_of(head_probabilities(heads, train_x), label_maps)
+    train_accuracy = {a: float(np.mean(np.array(train_pred[a]) == np.array(train_labels[a])))
+                      for a in ATTRIBUTES}
+    report = evaluate_heads(
+        catalog, settings, HeadsTagger(encoder, heads, label_maps), embeddings, progress,
+        history=history,
+        extra={
+            "config": config.to_dict(), "checkpoint": str(path),
+            "encoder": encoder.spec, "encoder_fingerprint": encoder.fingerprint,
+            "train_items": len(train_items), "train_accuracy": train_accuracy,
+            "train_majority_accuracy": {a: majority_accuracy(train_labels[a])
+                                        for a in ATTRIBUTES},
+            "validation_average_f1_per_epoch": val_history,
+            "embed_seconds": embed_seconds, "train_seconds": train_seconds,
+        },
+    )
+    return report
+
+
+def evaluate_heads(catalog: Catalog, settings: StyleSettings, tagger: HeadsTagger,
+                   embeddings: Any = None, progress: bool = True, *,
+                   history: Mapping[str, Sequence[float]] | None = None,
+                   extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Weighted F1 of the heads on the test split; writes the attributes-heads report."""
+    from stylist.models.embeddings import embed_catalog
+    from stylist.models.metrics import write_attribute_report
+
+    if embeddings is None:
+        embeddings = embed_catalog(catalog, tagger.encoder, progress=progress, settings=settings)
+    test_x = embeddings.image[embeddings.rows(catalog.test["id"].to_numpy())]
+    truth = {a: catalog.labels(a, "test").astype(str).tolist() for a in ATTRIBUTES}
+    predicted = _labels_of(head_probabilities(tagger.heads, test_x), tagger.label_maps)
+    return write_attribute_report(REPORT_NAME, truth, predicted, tagger.label_maps,
+                                  settings.reports_dir, history=history,
+                                  extra={"model_kind": "heads", **(extra or {})})
+
+
+def load_heads_tagger(settings: StyleSettings | None = None, *, encoder: Encoder | None = None,
+                      catalog: Catalog | None = None, path: Path | None = None) -> HeadsTagger:
+    """Read attribute-heads.pt for the configured encoder (ModelMissing with a sentence when it
+    is missing, damaged, or made for another encoder / catalog)."""
+    from stylist.models.encoder import get_encoder
+
+    settings = settings or get_settings()
+    path = Path(path or settings.models_dir / HEADS_FILE)
+    payload = read_checkpoint(path, HEADS_KIND, HOW_TO_MAKE_HEADS)
+    encoder = encoder or get_encoder(settings)
+    check_encoder(payload, encoder.fingerprint, HEADS_KIND, path, HOW_TO_MAKE_HEADS)
+    check_catalog(payload["labels"], catalog, HEADS_KIND, path, HOW_TO_MAKE_HEADS)
+    config = HeadsConfig.from_dict(payload["config"])
+    heads = AttributeHeads(int(payload["embedding_dim"]),
+                           {a: len(v) for a, v in payload["labels"].items()},
+                           hidden=config.hidden, dropout=config.dropout)
+    try:
+        heads.load_state_dict(payload["state_dict"])
+    except (RuntimeError, KeyError):
+        raise ModelMissing(
+            f"The {HEADS_KIND} at {path} do not match their own configuration. "
+            f"Run {HOW_TO_MAKE_HEADS} to make them again."
+        ) from None
+    return HeadsTagger(encoder, heads, payload["labels"])
+
+
+# --- the configured tagger -------------------------------------------------------------------
+
+_TAGGERS: dict[tuple, AttributeTagger] = {}
+_TAGGERS_LOCK = threading.Lock()
+
+
+def _current_catalog(settings: StyleSettings) -> Catalog | None:
+    """The ingested catalog, to check a checkpoint against; None when there is none yet (a
+    tagger can still tag photos without a catalog)."""
+    from stylist.catalog.store import CatalogMissing, get_catalog
+
+    try:
+        return get_catalog(settings)
+    except CatalogMissing:
+        return None
+
+
+def load_tagger(settings: StyleSettings | None = None) -> AttributeTagger:
+    """The configured tagger (settings.attribute_model), loaded once per process and loaded
+    again when its checkpoint file, the encoder or the catalog changes."""
+    settings = settings or get_settings()
+    kind = settings.attribute_model
+    if kind == "cnn":
+        from stylist.models.cnn import CNN_FILE, load_cnn_tagger
+
+        path = settings.models_dir / CNN_FILE
+        key = ("cnn", file_stamp(path), file_stamp(settings.items_path), settings.device)
+        loader = lambda: load_cnn_tagger(path, settings, _current_catalog(settings))  # noqa: E731
+    else:
+        from stylist.models.encoder import get_encoder
+
+        path = settings.models_dir / HEADS_FILE
+        if not path.is_file():  # say how to make it before loading an encoder for nothing
+            read_checkpoint(path, HEADS_KIND, HOW_TO_MAKE_HEADS)
+        encoder = get_encoder(settings)
+        key = ("heads", file_stamp(path), file_stamp(settings.items_path), encoder.fingerprint)
+
+        def loader() -> AttributeTagger:
+            return load_heads_tagger(settings, encoder=encoder,
+                                     catalog=_current_catalog(settings), path=path)
+    with _TAGGERS_LOCK:
+        tagger = _TAGGERS.get(key)
+        if tagger is None:
+            tagger = loader()
+            _TAGGERS.clear()  # one tagger per process: a stale one goes with its memory
+            _TAGGERS[key] = tagger
+        return tagger
+
+
+def evaluate_attributes(catalog: Catalog, settings: StyleSettings | None = None, *,
+                        model: str | None = None, progress: bool = True) -> dict[str, Any]:
+    """`stylist eval attributes`: the trained heads or CNN on the test split, same report."""
+    settings = settings or get_settings()
+    model = model or settings.attribute_model
+    if model == "cnn":
+        from stylist.models.cnn import evaluate_cnn, load_cnn_tagger
+
+        return evaluate_cnn(load_cnn_tagger(settings=settings, catalog=catalog), catalog,
+                            settings, progress=progress)
+    if model != "heads":
+        raise ValueError(f'The attribute model must be "heads" or "cnn", not "{model}".')
+    tagger = load_heads_tagger(settings, catalog=catalog)
+    return evaluate_heads(catalog, settings, tagger, progress=progress)
