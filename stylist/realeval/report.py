@@ -1,0 +1,738 @@
+"""docs/evaluation.md from the run's state: the template filled with tables and with sentences
+generated from the numbers, and the plots copied beside it (docs/evaluation/*.png).
+
+Every sentence that judges a result is computed here from the figures ("falls short of the
+reference by 0.09 on season"), so the page cannot claim more than the run measured.
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from string import Template
+from typing import Any
+
+from stylist.catalog.schema import ATTRIBUTES
+from stylist.models.metrics import REFERENCE_AVERAGE_F1, REFERENCE_WEIGHTED_F1
+from stylist.realeval.budget import STAGES
+from stylist.realeval.template import TEMPLATE
+
+REPORT_NAME = "evaluation.md"
+IMAGES_DIR = "evaluation"
+# Published KAGL text -> image figures (Marqo's leaderboard; gallery: all 44,434 Kaggle items).
+MARQO_KAGL_TEXT_TO_IMAGE: dict[str, dict[str, float]] = {
+    "Marqo-FashionSigLIP": {"R@1": 0.179, "R@10": 0.489, "MRR": 0.293},
+    "Marqo-FashionCLIP": {"R@1": 0.159, "R@10": 0.446, "MRR": 0.265},
+    "FashionCLIP 2.0": {"R@1": 0.122, "R@10": 0.404, "MRR": 0.217},
+}
+# Why an attribute is hard to read off a catalog photo: the causes a shortfall is checked
+# against. The figures quoted next to them come from the run itself.
+HARD_BECAUSE: dict[str, str] = {
+    "gender": "Boys / Girls differ from Men / Women mostly by size, which a catalog thumbnail "
+    "does not show, and Unisex items look like either",
+    "masterCategory": "the few Sporting Goods and Free Items rows look like apparel or accessories",
+    "subCategory": "neighbouring groups share shapes (Topwear / Apparel Set, Shoes / Sandal / "
+    "Flip Flops)",
+    "articleType": "close types differ in details a 60×80 thumbnail barely shows (Casual / "
+    "Sports Shoes, Tshirts / Tops, Kurtas / Kurtis)",
+    "baseColour": "the colour names overlap (Navy Blue / Blue, Grey / Charcoal / Grey Melange, "
+    "Off White / White / Cream), the photos were JPEG-compressed twice, and the "
+    "label names the garment's colour while the photo also shows skin and print",
+    "season": "season is a merchandising label, not something a photo shows: near-identical "
+    "T-shirts are listed as Summer in one row and Fall in the next, so the labels "
+    "themselves disagree",
+    "usage": "most items are Casual and the rarer usages (Formal, Ethnic, Smart Casual, Party) "
+    "are told apart by context rather than by the garment",
+}
+CONFUSIONS_SHOWN = ("articleType", "baseColour", "season")
+
+
+def write_report(state: Mapping[str, Any], docs_dir: Path) -> Path:
+    """Write docs_dir/evaluation.md and docs_dir/evaluation/*.png; return the page's path."""
+    docs_dir = Path(docs_dir)
+    images = copy_plots(state, docs_dir / IMAGES_DIR)
+    page = render(state, images)
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    path = docs_dir / REPORT_NAME
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(page)
+    tmp.replace(path)
+    return path
+
+
+# --- plots ------------------------------------------------------------------------------------
+
+
+def plot_sources(state: Mapping[str, Any]) -> dict[str, str]:
+    """docs/evaluation/<name>.png -> the report file the trainer wrote."""
+    stages = state.get("stages", {})
+
+    def files(stage: str) -> dict[str, str]:
+        return ((stages.get(stage) or {}).get("metrics") or {}).get("files") or {}
+
+    sources = {
+        "cnn-f1.png": files("cnn").get("f1_plot"),
+        "cnn-loss.png": files("cnn").get("loss_plot"),
+        "heads-f1.png": files("heads").get("f1_plot"),
+        "encoder-loss.png": files("encoder").get("loss_plot"),
+        "encoder-recall.png": files("encoder").get("recall_plot"),
+        "fewshot-kshot.png": files("fewshot").get("kshot_plot"),
+        "search-recall.png": files("search").get("recall_plot"),
+    }
+    for attribute in CONFUSIONS_SHOWN:
+        sources[f"cnn-confusion-{attribute}.png"] = files("cnn").get(f"confusion_{attribute}")
+    return {name: src for name, src in sources.items() if src}
+
+
+def copy_plots(state: Mapping[str, Any], out_dir: Path) -> set[str]:
+    """Copy the plots that exist; returns the names copied (the page links only those)."""
+    copied = set()
+    for name, source in plot_sources(state).items():
+        if Path(source).is_file():
+            out_dir.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, out_dir / name)
+            copied.add(name)
+    return copied
+
+
+def _image(images: set[str], name: str, alt: str) -> str:
+    return f"![{alt}]({IMAGES_DIR}/{name})" if name in images else ""
+
+
+# --- small formatting helpers ---------------------------------------------------------------
+
+
+def _f(value: Any, digits: int = 3) -> str:
+    return "–" if value is None else f"{float(value):.{digits}f}"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "| " + " | ".join("---" if i == 0 else "---:" for i in range(len(header))) + " |",
+    ]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _plural(n: Any, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _signed(delta: float) -> str:
+    return f"{delta:+.3f}"
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
+
+
+def _metrics(state: Mapping[str, Any], stage: str) -> dict[str, Any]:
+    return ((state.get("stages", {}).get(stage) or {}).get("metrics")) or {}
+
+
+# --- sections ---------------------------------------------------------------------------------
+
+
+def time_section(state: Mapping[str, Any]) -> tuple[str, str]:
+    run = state.get("run", {})
+    expected = run.get("expected_minutes", {})
+    rows, total = [], 0.0
+    for stage in STAGES:
+        entry = state.get("stages", {}).get(stage) or {}
+        seconds = entry.get("seconds") if entry.get("status") == "done" else None
+        total += seconds or 0.0
+        attempts = int(entry.get("attempts", 0))
+        note = (
+            "not finished"
+            if seconds is None
+            else (f"started {attempts} times (stopped, resumed or redone)" if attempts > 1 else "")
+        )
+        rows.append([stage, _duration(seconds), _duration(expected.get(stage, 0) * 60), note])
+    rows.append(
+        ["**total**", f"**{_duration(total)}**", _duration(sum(expected.values()) * 60), ""]
+    )
+    budget = float(run.get("budget_minutes") or 0)
+    machine = run.get("machine", {})
+    summary = (
+        f"The stages took {_duration(total)} in all, on {machine.get('cpu_count')} CPU "
+        f"cores with {_plural(machine.get('torch_threads'), 'torch thread')}"
+    )
+    if budget:
+        if total <= budget * 60:
+            summary += (
+                f", within the {budget:g}-minute budget "
+                f"({_duration(budget * 60 - total)} to spare)."
+            )
+        else:
+            summary += f", over the {budget:g}-minute budget by {_duration(total - budget * 60)}."
+    bench = _metrics(state, "bench")
+    if bench.get("load_average"):
+        summary += (
+            f" The machine's load average during the benchmark was "
+            f"{bench['load_average'][0]:.1f} (on {machine.get('cpu_count')} cores): "
+            "other work shared it, so times are upper bounds."
+        )
+    notes = run.get("budget_notes") or []
+    if notes:
+        summary += " Budget: " + " ".join(notes)
+    return summary, _table(["stage", "took (last start)", "expected", ""], rows)
+
+
+def data_section(state: Mapping[str, Any]) -> tuple[str, str]:
+    ingest = _metrics(state, "ingest")
+    if not ingest:
+        return "The catalog was not ingested.", ""
+    notes = [f"- {ingest['rows_read']:,} rows read, {ingest['items']:,} items kept."]
+    skipped = ingest.get("skipped") or {}
+    if skipped:
+        notes.append("- Skipped: " + ", ".join(f"{n} ({why})" for why, n in skipped.items()) + ".")
+    else:
+        notes.append("- No row was skipped: every row parsed and every photo opened.")
+    if ingest.get("year_missing"):
+        notes.append(
+            f"- `year` is empty in {ingest['year_missing']:,} rows; it is kept as "
+            "missing (no attribute or filter needs it, and the index omits it)."
+        )
+    if ingest.get("names_padded"):
+        notes.append(
+            f"- {ingest['names_padded']} names had leading or trailing spaces "
+            "(stripped on ingest, so name queries and same-name relevance match)."
+        )
+    if ingest.get("names_rejoined"):
+        notes.append(f"- {ingest['names_rejoined']} names held unquoted commas and were rejoined.")
+    sizes = ingest.get("image_sizes") or {}
+    if sizes:
+        common, count = next(iter(sizes.items()))
+        odd = sum(sizes.values()) - count
+        notes.append(
+            f"- Photos are {common} (width × height); {odd} have other sizes"
+            + (f" ({', '.join(list(sizes)[1:6])})" if odd else "")
+            + ". Every model resizes to its own input, so sizes do not matter."
+        )
+    rows = []
+    for attribute in ATTRIBUTES:
+        a = ingest["attributes"][attribute]
+        rows.append(
+            [
+                attribute,
+                a["classes"],
+                a["classes_kept"],
+                a["merged_into_other"],
+                a["other_items"],
+                f"{a['majority']} {a['majority_share_test']:.0%}",
+            ]
+        )
+    notes.append(
+        f"- Classes with fewer than {ingest['min_class_count']} items merge into "
+        '"Other" for training and scoring; the labels are very imbalanced, so the '
+        "table gives the most frequent class's share of the held-out split (what "
+        "always answering it would score as accuracy)."
+    )
+    table = _table(
+        [
+            "attribute",
+            "classes",
+            "kept",
+            "merged into Other",
+            "items in Other",
+            "most frequent (held out)",
+        ],
+        rows,
+    )
+    return "\n".join(notes), table
+
+
+def shortfalls(f1: Mapping[str, float]) -> list[tuple[str, float]]:
+    """(attribute, reference - ours) for every attribute below the reference, worst first."""
+    gaps = [
+        (a, REFERENCE_WEIGHTED_F1[a] - f1[a])
+        for a in ATTRIBUTES
+        if a in f1 and f1[a] < REFERENCE_WEIGHTED_F1[a]
+    ]
+    return sorted(gaps, key=lambda g: -g[1])
+
+
+def f1_verdict(name: str, f1: Mapping[str, float]) -> str:
+    """Plain sentences: is the bar met, and where does the model fall short by how much."""
+    if not f1:
+        return f"{name}: not evaluated."
+    average = f1["average"]
+    if average >= REFERENCE_AVERAGE_F1:
+        head = (
+            f"{name}: average {average:.3f}, meeting the {REFERENCE_AVERAGE_F1:.2f} bar "
+            f"(by {average - REFERENCE_AVERAGE_F1:.3f})."
+        )
+    else:
+        head = (
+            f"{name}: average {average:.3f}, falling short of the "
+            f"{REFERENCE_AVERAGE_F1:.2f} bar by {REFERENCE_AVERAGE_F1 - average:.3f}."
+        )
+    short = shortfalls(f1)
+    if not short:
+        return head + " It matches or beats the reference on every attribute."
+    parts = [
+        f"by {gap:.3f} on {a} ({f1[a]:.3f} vs {REFERENCE_WEIGHTED_F1[a]:.2f})" for a, gap in short
+    ]
+    ahead = [a for a in ATTRIBUTES if a in f1 and f1[a] >= REFERENCE_WEIGHTED_F1[a]]
+    tail = f" It matches or beats the reference on {', '.join(ahead)}." if ahead else ""
+    return f"{head} It falls short {'; '.join(parts)}.{tail}"
+
+
+def f1_section(state: Mapping[str, Any]) -> dict[str, str]:
+    cnn = _metrics(state, "cnn").get("weighted_f1") or {}
+    heads = _metrics(state, "heads").get("weighted_f1") or {}
+    ingest = _metrics(state, "ingest").get("attributes") or {}
+    rows = []
+    for attribute in [*ATTRIBUTES, "average"]:
+        ref = REFERENCE_WEIGHTED_F1.get(attribute, REFERENCE_AVERAGE_F1)
+        row = [f"**{attribute}**" if attribute == "average" else attribute, f"{ref:.2f}"]
+        for f1 in (cnn, heads):
+            value = f1.get(attribute)
+            row += [_f(value), _signed(value - ref) if value is not None else "–"]
+        rows.append(row)
+    table = _table(
+        ["attribute", "reference", "CNN", "CNN − ref", "encoder heads", "heads − ref"], rows
+    )
+    verdict = "\n\n".join([f1_verdict("CNN", cnn), f1_verdict("Encoder heads", heads)])
+    reasons = []
+    for attribute, gap in shortfalls(cnn or heads):
+        facts = ingest.get(attribute) or {}
+        figure = ""
+        if facts:
+            figure = (
+                f" ({facts['classes_kept']} classes scored; {facts['majority']} alone is "
+                f"{facts['majority_share_test']:.0%} of the held-out items)"
+            )
+        reasons.append(f"- **{attribute}** (−{gap:.3f}): {HARD_BECAUSE[attribute]}{figure}.")
+    if reasons:
+        reasons.insert(0, "Why the shortfalls (for the " + ("CNN" if cnn else "heads") + "):")
+    return {"f1_table": table, "f1_verdict": verdict, "f1_reasons": "\n".join(reasons)}
+
+
+def cnn_details(state: Mapping[str, Any]) -> str:
+    cnn = _metrics(state, "cnn")
+    if not cnn:
+        return ""
+    config = cnn.get("config") or {}
+    routing = "; ".join(f"{b}: {', '.join(a)}" for b, a in (config.get("routing") or {}).items())
+    per_epoch = ", ".join(_f(v) for v in cnn.get("validation_f1_per_epoch") or [])
+    heads = _metrics(state, "heads")
+    text = (
+        f"CNN: {routing}; {_plural(config.get('epochs'), 'epoch')} at {config.get('height')}×"
+        f"{config.get('width')}, batch {config.get('batch_size')}, one-cycle AdamW "
+        f"{config.get('lr')}, label smoothing {config.get('label_smoothing')}; "
+        f"{cnn.get('train_items')} training photos (the rest of the training split "
+        f"validates); validation average F1 per epoch {per_epoch}; the best epoch is kept."
+    )
+    if heads:
+        text += (
+            f" Encoder heads: trained in {_duration(heads.get('train_seconds'))} on "
+            f"embeddings computed in {_duration(heads.get('embed_seconds'))}."
+        )
+    return text
+
+
+def recall_section(state: Mapping[str, Any]) -> dict[str, str]:
+    search = _metrics(state, "search")
+    names = (search.get("names") or {}).get("image") or {}
+    rows = []
+    for relevance, label in (("exact", "exact item"), ("same_name", "same name")):
+        m = names.get(relevance)
+        if m:
+            rows.append(
+                [
+                    f"ours: held-out names → catalog photos ({label})",
+                    _f(m.get("R@1")),
+                    _f(m.get("R@10")),
+                    _f(m.get("MRR")),
+                    m.get("queries", "–"),
+                ]
+            )
+    gt = (search.get("kagl_gt") or {}).get("text-image") or {}
+    if gt.get("queries_kept"):
+        rows.append(
+            [
+                "ours: Marqo's KAGL text → image queries (kept ones)",
+                _f(gt.get("R@1")),
+                _f(gt.get("R@10")),
+                _f(gt.get("MRR")),
+                gt["queries_kept"],
+            ]
+        )
+    for model, m in MARQO_KAGL_TEXT_TO_IMAGE.items():
+        rows.append(
+            [
+                f"{model} (published, KAGL, 44,434 items)",
+                _f(m["R@1"]),
+                _f(m["R@10"]),
+                _f(m["MRR"]),
+                "2,000",
+            ]
+        )
+    table = _table(["model / protocol", "R@1", "R@10", "MRR", "queries"], rows)
+
+    if not search.get("kagl_gt"):
+        kagl = (
+            "Marqo's KAGL ground truth was not given (`--kagl-gt DIR`), so only our own "
+            "held-out names are scored."
+        )
+    elif gt:
+        kagl = (
+            f"Marqo's KAGL text → image file has {gt.get('queries_in_file')} queries: "
+            f"{gt.get('dropped_no_item_in_catalog')} have no relevant item in this catalog, "
+            f"{gt.get('dropped_relevant_in_training_split')} have a relevant item in our "
+            f"training split (the encoder saw that photo with its name), and "
+            f"{gt.get('queries_kept')} remain, searched against the whole catalog "
+            f"({search.get('items', 0):,} photos)."
+        )
+    else:
+        kagl = "The KAGL ground truth folder holds no text → image file."
+
+    ours = gt if gt.get("queries_kept") else names.get("exact") or {}
+    best = MARQO_KAGL_TEXT_TO_IMAGE["Marqo-FashionSigLIP"]
+    weakest = MARQO_KAGL_TEXT_TO_IMAGE["FashionCLIP 2.0"]
+    if ours.get("R@10") is not None:
+        which = "on the KAGL queries" if ours is gt else "on held-out names"
+        gap = best["R@10"] - ours["R@10"]
+        verdict = (
+            f"Our R@10 {which} is {ours['R@10']:.3f}: "
+            + (
+                f"{gap:.3f} below Marqo-FashionSigLIP's {best['R@10']:.3f}"
+                if gap > 0
+                else f"{-gap:.3f} above Marqo-FashionSigLIP's {best['R@10']:.3f}"
+            )
+            + (
+                f", and {weakest['R@10'] - ours['R@10']:.3f} below FashionCLIP 2.0's "
+                f"{weakest['R@10']:.3f}."
+                if ours["R@10"] < weakest["R@10"]
+                else f", at or above FashionCLIP 2.0's {weakest['R@10']:.3f}."
+            )
+            + f" R@1 {ours.get('R@1', 0):.3f} vs {best['R@1']:.3f}. A smaller gallery "
+            "makes recall easier, and our model was trained from scratch on this "
+            "catalog's own names, not pretrained on millions of pairs: the comparison "
+            "says how far a from-scratch model gets, not which model is better."
+        )
+    else:
+        verdict = "Text → image recall was not measured."
+    encoder = _metrics(state, "encoder")
+    details = ""
+    if encoder:
+        after = (encoder.get("after") or {}).get("same_name") or {}
+        exact = (encoder.get("after") or {}).get("exact") or {}
+        options = encoder.get("options") or {}
+        details = (
+            f"Encoder: open_clip config `{encoder.get('model_name')}` "
+            f"({(encoder.get('params') or 0) / 1e6:.1f} M parameters) from scratch on "
+            f"image ↔ productDisplayName pairs, {_plural(options.get('epochs'), 'epoch')}, batch "
+            f"{options.get('batch_size')}, AdamW {options.get('lr')}, "
+            f"{_duration(encoder.get('train_seconds'))}. Held-out names against held-out "
+            f"photos only (the trainer's own check): R@1 {_f(exact.get('recall@1'))}, "
+            f"R@10 {_f(exact.get('recall@10'))}, MRR {_f(exact.get('mrr'))} (exact item); "
+            f"R@10 {_f(after.get('recall@10'))} (same name)."
+        )
+    return {
+        "recall_table": table,
+        "kagl_notes": kagl,
+        "recall_verdict": verdict,
+        "encoder_details": details,
+        "attribute_search": attribute_search(search),
+    }
+
+
+def attribute_search(search: Mapping[str, Any]) -> str:
+    tasks = search.get("attributes") or {}
+    if not tasks:
+        return ""
+    gt = search.get("kagl_gt") or {}
+    rows = []
+    for task, m in tasks.items():
+        kagl = next((e for t, e in gt.items() if t.startswith(task + "-")), {})
+        rows.append(
+            [
+                f"{task} ({m.get('attribute')})",
+                _f(m.get("P@1")),
+                _f(m.get("P@10")),
+                _f(m.get("MRR")),
+                m.get("queries"),
+                _f(kagl.get("P@10")) if kagl.get("queries_kept") else "–",
+                kagl.get("queries_kept", "–"),
+            ]
+        )
+    return (
+        "Attribute value → product (Marqo's KAGL protocol: the value's name queries the "
+        "fused product embeddings, relevant = items with that value):\n\n"
+        + _table(["task", "P@1", "P@10", "MRR", "queries", "KAGL gt P@10", "gt queries kept"], rows)
+    )
+
+
+FEWSHOT_METHODS = (
+    ("head/fused", "few-shot head"),
+    ("ncm/fused", "nearest class mean"),
+    ("head/image", "head, photo only"),
+    ("ncm/image", "NCM, photo only"),
+    ("head/fused/among-new", "head, among new types"),
+    ("ncm/fused/among-new", "NCM, among new types"),
+)
+
+
+def fewshot_section(state: Mapping[str, Any]) -> dict[str, str]:
+    fewshot = _metrics(state, "fewshot")
+    accuracy = fewshot.get("k_shot_accuracy") or {}
+    held_out = fewshot.get("held_out_types") or []
+    if not accuracy:
+        note = fewshot.get("note") or "The few-shot evaluation did not run."
+        return {"fewshot_protocol": note, "fewshot_table": "", "fewshot_verdict": ""}
+    protocol = (
+        f"{len(held_out)} article types were held out of the few-shot head's base "
+        f"training ({', '.join(held_out)}). In each draw the head and the "
+        "nearest-class-mean baseline learn every held-out type from k training items, "
+        "then classify the held-out types' test items among all types (base + new); "
+        '"among new types" chooses only among the held-out ones. Features: the '
+        "catalog's fused image + name embedding, or the photo alone (as in chat)."
+    )
+    shots = sorted(accuracy["head/fused"], key=int)
+    rows = []
+    for key, label in FEWSHOT_METHODS:
+        if key in accuracy:
+            rows.append(
+                [label]
+                + [f"{accuracy[key][k]['mean']:.3f} ± {accuracy[key][k]['std']:.3f}" for k in shots]
+            )
+    table = _table(["method", *[f"{k}-shot" for k in shots]], rows)
+    sentences = []
+    for k in shots:
+        head, ncm = accuracy["head/fused"][k]["mean"], accuracy["ncm/fused"][k]["mean"]
+        if abs(head - ncm) < 0.005:
+            sentences.append(f"at {k}-shot the head and nearest class mean tie ({head:.3f})")
+        else:
+            word = "beats" if head > ncm else "trails"
+            sentences.append(
+                f"at {k}-shot the head {word} nearest class mean by "
+                f"{abs(head - ncm):.3f} ({head:.3f} vs {ncm:.3f})"
+            )
+    draws = accuracy["head/fused"][shots[0]].get("draws")
+    verdict = "Among all types, " + "; ".join(sentences) + f" (mean ± std over {draws} draws)."
+    return {"fewshot_protocol": protocol, "fewshot_table": table, "fewshot_verdict": verdict}
+
+
+def bench_section(state: Mapping[str, Any]) -> dict[str, str]:
+    bench = _metrics(state, "bench")
+    taggers = bench.get("taggers") or {}
+    if not taggers:
+        return {
+            "bench_intro": "The tagging benchmark did not run.",
+            "bench_table": "",
+            "bench_verdict": "",
+        }
+    intro = (
+        f"`bench/bench_tagging.py --data-dir {state.get('run', {}).get('data_dir')}` (run "
+        f"as the last stage): one photo at a time through `tagger.predict([path])` "
+        f"(decode, resize, network, ranking), {bench.get('repeats')} calls, "
+        f"{_plural(bench.get('torch_threads'), 'torch thread')}, beside the bare network forward on a "
+        "ready tensor measured in the same run."
+    )
+    rows, verdicts = [], []
+    for name, t in taggers.items():
+        if "skipped" in t:
+            rows.append([name, "skipped", "", "", "", "", "", "", ""])
+            verdicts.append(f"{name}: {t['skipped']}")
+            continue
+        one, base = t["tag_one_photo"], t["baseline"]
+        rows.append(
+            [
+                t["model"],
+                f"{t['params'] / 1e6:.1f} M",
+                f"{t['weights_mb']:.0f} MB",
+                f"{t['rss_increase_on_load_mb']:.0f} MB",
+                f"{one['p50_ms']:.1f}",
+                f"{one['p95_ms']:.1f}",
+                f"{base['p50_ms']:.1f}",
+                f"{t['overhead_p50_ms']:+.1f}",
+                f"{t['batch']['ms_per_photo']:.1f}",
+            ]
+        )
+        share = t["overhead_p50_ms"] / one["p50_ms"] if one["p50_ms"] else 0.0
+        verdicts.append(
+            f"{t['model']}: {one['p50_ms']:.1f} ms per photo (p50), of which the "
+            f"bare network is {base['p50_ms']:.1f} ms; decoding, resizing and "
+            f"ranking add {share:.0%}."
+        )
+    table = _table(
+        [
+            "tagger",
+            "params",
+            "weights",
+            "RSS on load",
+            "p50 ms",
+            "p95 ms",
+            "bare forward p50 ms",
+            "overhead ms",
+            "ms/photo in batch of 32",
+        ],
+        rows,
+    )
+    return {
+        "bench_intro": intro,
+        "bench_table": table,
+        "bench_verdict": "\n".join(f"- {v}" for v in verdicts),
+    }
+
+
+def gaps_section(state: Mapping[str, Any]) -> str:
+    gaps = []
+    missing = [s for s in STAGES if (state.get("stages", {}).get(s) or {}).get("status") != "done"]
+    if missing:
+        gaps.append(
+            f"Stages not finished: {', '.join(missing)}; run the command again to continue."
+        )
+    cnn = _metrics(state, "cnn").get("weighted_f1") or {}
+    heads = _metrics(state, "heads").get("weighted_f1") or {}
+    for name, f1 in (("CNN", cnn), ("encoder heads", heads)):
+        if f1 and f1["average"] < REFERENCE_AVERAGE_F1:
+            gaps.append(
+                f"The {name} average ({f1['average']:.3f}) is below the "
+                f"{REFERENCE_AVERAGE_F1:.2f} bar."
+            )
+    if cnn and heads and heads["average"] < cnn["average"]:
+        gaps.append(
+            f"The tag tool uses `STYLIST_ATTRIBUTE_MODEL=heads` by default; on this "
+            f"catalog the CNN is better ({cnn['average']:.3f} vs {heads['average']:.3f}): "
+            "set `STYLIST_ATTRIBUTE_MODEL=cnn` for real-catalog installs."
+        )
+    gt = (_metrics(state, "search").get("kagl_gt") or {}).get("text-image") or {}
+    if gt and gt.get("queries_kept", 0) < 500:
+        gaps.append(
+            f"Only {gt.get('queries_kept')} KAGL text → image queries have all their "
+            "relevant items outside our training split; their recall is noisy."
+        )
+    run = state.get("run", {})
+    if run.get("preset") != "real":
+        gaps.append(
+            f"This page comes from the `{run.get('preset')}` preset (a shortened run), "
+            "not the full real-catalog run; its figures show the pipeline works, not "
+            "what the models reach."
+        )
+    gaps.append(
+        "No pretrained weights: the encoder and CNN start from random weights, so "
+        "they are far from what an ImageNet or CLIP start would give; with network "
+        "access, `STYLIST_ENCODER=ARCH:TAG` and `stylist train cnn --pretrained` are the "
+        "next step."
+    )
+    return "\n".join(f"- {g}" for g in gaps)
+
+
+def headline(state: Mapping[str, Any]) -> str:
+    cnn = _metrics(state, "cnn").get("weighted_f1") or {}
+    heads = _metrics(state, "heads").get("weighted_f1") or {}
+    parts = []
+    if cnn:
+        met = "meets" if cnn["average"] >= REFERENCE_AVERAGE_F1 else "does not meet"
+        parts.append(
+            f"**Attribute tagging: the CNN averages {cnn['average']:.3f} weighted F1 on "
+            f"held-out photos, which {met} the {REFERENCE_AVERAGE_F1:.2f} bar**"
+        )
+    if heads:
+        parts.append(f"the heads on the encoder trained here average {heads['average']:.3f}")
+    search = _metrics(state, "search")
+    exact = ((search.get("names") or {}).get("image") or {}).get("exact") or {}
+    if exact.get("R@10") is not None:
+        parts.append(
+            f"held-out names find their own photo in the top 10 of the whole catalog "
+            f"{exact['R@10']:.1%} of the time"
+        )
+    text = ("; ".join(parts) + ".") if parts else "No stage has finished yet."
+    preset = state.get("run", {}).get("preset")
+    if preset != "real":
+        text = (
+            f"> **This page comes from the `{preset}` preset, a shortened run that proves the "
+            "pipeline works; its figures are not what the models reach.** The full run: "
+            "`make eval-real CATALOG=DIR`.\n\n" + text
+        )
+    return text
+
+
+def render(state: Mapping[str, Any], images: set[str]) -> str:
+    run = state.get("run", {})
+    ingest = _metrics(state, "ingest")
+    split = ingest.get("split") or {}
+    machine = run.get("machine", {})
+    command = ["stylist", "eval-real", "--catalog", run.get("catalog_dir", "DIR")]
+    if run.get("data_dir"):
+        command += ["--data-dir", run["data_dir"]]
+    if run.get("kagl_gt"):
+        command += ["--kagl-gt", run["kagl_gt"]]
+    if run.get("preset") != "real":
+        command += ["--preset", str(run.get("preset"))]
+    command += ["--budget-minutes", f"{run.get('budget_minutes', 60):g}"]
+    time_summary, time_table = time_section(state)
+    data_notes, class_table = data_section(state)
+    fields: dict[str, str] = {
+        "state_file": f"{run.get('data_dir', '.')}/realeval/state.json",
+        "headline": headline(state),
+        "catalog_name": Path(run.get("catalog_dir", "?")).name,
+        "items": f"{ingest.get('items', 0):,}",
+        "train_items": f"{split.get('train', 0):,}",
+        "test_items": f"{split.get('test', 0):,}",
+        "split_seed": str(run.get("split_seed")),
+        "preset": str(run.get("preset")),
+        "machine": (
+            f"{machine.get('cpu_count')} CPU cores, "
+            f"{_plural(machine.get('torch_threads'), 'torch thread')}, "
+            f"{'a GPU' if machine.get('gpu') else 'no GPU'}, torch "
+            f"{machine.get('torch')}, Python {machine.get('python')}"
+        ),
+        "command": shlex.join(command),
+        "time_summary": time_summary,
+        "time_table": time_table,
+        "data_notes": data_notes,
+        "class_table": class_table,
+        "min_class_count": str(run.get("min_class_count")),
+        **f1_section(state),
+        "f1_images": "\n\n".join(
+            filter(
+                None,
+                [
+                    _image(images, "cnn-f1.png", "CNN weighted F1 beside the reference"),
+                    _image(
+                        images, "heads-f1.png", "Encoder heads weighted F1 beside the reference"
+                    ),
+                    _image(images, "cnn-loss.png", "CNN training loss per epoch"),
+                ],
+            )
+        ),
+        "cnn_details": cnn_details(state),
+        "confusion_images": "\n\n".join(
+            filter(
+                None,
+                [
+                    _image(images, f"cnn-confusion-{a}.png", f"CNN confusion matrix: {a}")
+                    for a in CONFUSIONS_SHOWN
+                ],
+            )
+        ),
+        "gallery": f"{_metrics(state, 'search').get('items', 0):,}",
+        **recall_section(state),
+        "search_images": "\n\n".join(
+            filter(
+                None,
+                [
+                    _image(images, "search-recall.png", "Held-out names → catalog, Recall@k"),
+                    _image(images, "encoder-recall.png", "Encoder: held-out recall before / after"),
+                    _image(images, "encoder-loss.png", "Encoder training loss"),
+                ],
+            )
+        ),
+        **fewshot_section(state),
+        "fewshot_images": _image(images, "fewshot-kshot.png", "k-shot accuracy"),
+        **bench_section(state),
+        "gaps": gaps_section(state),
+    }
+    page = Template(TEMPLATE).substitute(fields)
+    while "\n\n\n" in page:  # empty optional parts leave blank runs
+        page = page.replace("\n\n\n", "\n\n")
+    return page

@@ -1,0 +1,440 @@
+"""The one place that builds search filters: validation against the catalog's known values,
+free-text parsing ("men black formal shoes under 60"), and the boolean mask the query path uses.
+
+Everything that narrows a search — the CLI, the agent's tools, the offline stylist, outfit
+completion — goes through `SearchFilters`, so a value is spelled, checked and applied the same
+way everywhere.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from stylist.catalog.schema import ATTRIBUTES
+from stylist.vectorstore.errors import UnknownFilterValue
+
+if TYPE_CHECKING:
+    from stylist.catalog.store import Catalog
+
+# How each attribute is named in a sentence to a person.
+ATTRIBUTE_NOUNS: dict[str, str] = {
+    "gender": "gender",
+    "masterCategory": "category",
+    "subCategory": "sub-category",
+    "articleType": "article type",
+    "baseColour": "colour",
+    "season": "season",
+    "usage": "occasion",
+}
+
+
+class SearchFilters(BaseModel):
+    """Attribute values (one value or "any of" a list) and a price range, all optional."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    gender: str | list[str] | None = None
+    masterCategory: str | list[str] | None = None
+    subCategory: str | list[str] | None = None
+    articleType: str | list[str] | None = None
+    baseColour: str | list[str] | None = None
+    season: str | list[str] | None = None
+    usage: str | list[str] | None = None
+    min_price: float | None = Field(None, ge=0)
+    max_price: float | None = Field(None, ge=0)
+
+    @field_validator(*ATTRIBUTES, mode="before")
+    @classmethod
+    def _drop_blanks(cls, value: object) -> object:
+        # An LLM often sends "" or [] for "no filter"; treat both as absent.
+        if isinstance(value, str):
+            return value.strip() or None
+        if isinstance(value, list | tuple):
+            kept = [str(v).strip() for v in value if str(v).strip()]
+            return kept or None
+        return value
+
+    @classmethod
+    def coerce(cls, filters: SearchFilters | Mapping[str, object] | None) -> SearchFilters:
+        if filters is None:
+            return cls()
+        if isinstance(filters, SearchFilters):
+            return filters
+        try:
+            return cls.model_validate(dict(filters))
+        except Exception as err:  # pydantic's message lists fields; keep the first sentence
+            unknown = sorted(set(filters) - set(cls.model_fields))
+            if unknown:
+                raise UnknownFilterValue(
+                    f"I can't filter on {', '.join(unknown)}; the filters are "
+                    f"{', '.join(cls.model_fields)}."
+                ) from None
+            raise UnknownFilterValue(f"Those filters are not valid: {err}") from None
+
+    def values(self, attribute: str) -> list[str]:
+        value = getattr(self, attribute)
+        if value is None:
+            return []
+        return [value] if isinstance(value, str) else list(value)
+
+    def is_empty(self) -> bool:
+        return not any(self.values(a) for a in ATTRIBUTES) and (
+            self.min_price is None and self.max_price is None
+        )
+
+    def merged(self, other: SearchFilters | None) -> SearchFilters:
+        """`other`'s fields win where both are set (e.g. explicit filters over parsed words)."""
+        if other is None:
+            return self
+        data = self.model_dump()
+        data.update({k: v for k, v in other.model_dump().items() if v is not None})
+        return SearchFilters.model_validate(data)
+
+    def validated(self, catalog: Catalog) -> SearchFilters:
+        """The same filters with every value spelled as the catalog spells it.
+
+        Raises UnknownFilterValue naming the closest known values when a value is unknown, and
+        when the price range is empty.
+        """
+        data: dict[str, object] = {"min_price": self.min_price, "max_price": self.max_price}
+        for attribute in ATTRIBUTES:
+            values = self.values(attribute)
+            if values:
+                canon = [_canonical(attribute, v, catalog) for v in values]
+                canon = list(dict.fromkeys(canon))
+                data[attribute] = canon[0] if len(canon) == 1 else canon
+        if (
+            self.min_price is not None
+            and self.max_price is not None
+            and self.min_price > self.max_price
+        ):
+            raise UnknownFilterValue(
+                f"The price range is empty: the minimum (${self.min_price:g}) is above the "
+                f"maximum (${self.max_price:g})."
+            )
+        return SearchFilters.model_validate(data)
+
+    def describe(self) -> str:
+        """A short human summary, e.g. "Women · Red · Dresses · under $60"."""
+        parts = [" or ".join(self.values(a)) for a in ATTRIBUTES if self.values(a)]
+        if self.min_price is not None and self.max_price is not None:
+            parts.append(f"${self.min_price:g}–${self.max_price:g}")
+        elif self.max_price is not None:
+            parts.append(f"under ${self.max_price:g}")
+        elif self.min_price is not None:
+            parts.append(f"over ${self.min_price:g}")
+        return " · ".join(parts) if parts else "no filters"
+
+    def mask(self, columns: Mapping[str, np.ndarray], prices: np.ndarray) -> np.ndarray | None:
+        """Boolean mask over the index rows, or None when nothing is filtered.
+
+        `columns[attribute]` holds each row's value as a string array (validated filters are
+        spelled like the catalog, so plain equality is exact).
+        """
+        mask: np.ndarray | None = None
+
+        def narrow(condition: np.ndarray) -> None:
+            nonlocal mask
+            mask = condition if mask is None else (mask & condition)
+
+        for attribute in ATTRIBUTES:
+            values = self.values(attribute)
+            if values:
+                narrow(_isin(columns[attribute], values))
+        if self.min_price is not None:
+            narrow(prices >= self.min_price)
+        if self.max_price is not None:
+            narrow(prices <= self.max_price)
+        return mask
+
+    def matches(self, attributes: Mapping[str, object], price: float) -> bool:
+        """Whether one item passes (the same rules as `mask`, for single items)."""
+        for attribute in ATTRIBUTES:
+            values = self.values(attribute)
+            if values and str(attributes.get(attribute)) not in values:
+                return False
+        if self.min_price is not None and price < self.min_price:
+            return False
+        return self.max_price is None or price <= self.max_price
+
+
+def _isin(column, values: list[str]) -> np.ndarray:
+    """Rows whose value is one of `values`; categorical columns compare small integer codes."""
+    if isinstance(column, pd.Categorical):
+        categories = column.categories
+        codes = [categories.get_loc(v) for v in values if v in categories]
+        return np.isin(column.codes, codes)
+    return np.isin(np.asarray(column), values)
+
+
+def _canonical(attribute: str, value: str, catalog: Catalog) -> str:
+    vocab = _vocabulary(_known_values_key(catalog))
+    key = _normalise(value)
+    phrase_map = vocab.phrases[attribute]
+    if key in phrase_map:
+        return phrase_map[key]
+    known = list(_known_values_key(catalog)[ATTRIBUTES.index(attribute)])
+    close: list[str] = []
+    if attribute == "baseColour":  # "scarlet" is not spelled like Red, but it is red
+        from stylist.vectorstore.harmony import nearest_colours
+
+        close = nearest_colours(value, known)
+    close += [
+        c
+        for c in difflib.get_close_matches(value.title(), known, n=3, cutoff=0.5)
+        if c not in close
+    ]
+    # Spelling slips of a plural / alias form ("dreses") count too, but only close ones.
+    close += [
+        phrase_map[p] for p in difflib.get_close_matches(key, list(phrase_map), n=5, cutoff=0.75)
+    ]
+    close = list(dict.fromkeys(close))
+    noun = ATTRIBUTE_NOUNS[attribute]
+    if close:
+        listed = ", ".join(close[:3])
+        raise UnknownFilterValue(
+            f"I don't know the {noun} '{value}'; the closest I have are {listed}."
+            if len(close) > 1
+            else f"I don't know the {noun} '{value}'; the closest I have is {listed}."
+        )
+    raise UnknownFilterValue(
+        f"I don't know the {noun} '{value}'; the catalog has {', '.join(known[:8])}"
+        + (" and more." if len(known) > 8 else ".")
+    )
+
+
+# --- free-text parsing -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """Filters found in a sentence, and the words left for the embedding query."""
+
+    filters: SearchFilters
+    remainder: str
+
+
+def parse_query_filters(text: str, catalog: Catalog) -> SearchFilters:
+    """Colour / type / gender / season / occasion / price words in `text` as SearchFilters."""
+    return parse_query(text, catalog).filters
+
+
+def parse_query(text: str, catalog: Catalog) -> ParsedQuery:
+    """Find filter words in `text` using the catalog's known values.
+
+    Longer phrases win over the words inside them ("formal shoes" is an article type, not the
+    occasion "formal" plus "shoes"; "navy blue" is one colour), and each word is used once.
+    """
+    vocab = _vocabulary(_known_values_key(catalog))
+    working = " " + _normalise(text) + " "
+    found: dict[str, list[tuple[int, str]]] = {}  # attribute -> (position in text, value)
+    min_price, max_price, working = _parse_prices(working)
+    for phrase, attribute, value in vocab.ordered:
+        pattern = vocab.patterns[phrase]
+        while (match := pattern.search(working)) is not None:
+            start, end = match.span()
+            found.setdefault(attribute, []).append((start, value))
+            working = working[:start] + " " * (end - start) + working[end:]
+    data: dict[str, object] = {}
+    for attribute, hits in found.items():
+        values = list(dict.fromkeys(v for _, v in sorted(hits)))  # in the order they were said
+        data[attribute] = values[0] if len(values) == 1 else values
+    data["min_price"], data["max_price"] = min_price, max_price
+    words = [w for w in re.findall(r"[\w'-]+", working) if w not in _FILLER_WORDS]
+    remainder = " ".join(words)
+    return ParsedQuery(SearchFilters.model_validate(data), remainder)
+
+
+# Words that carry no meaning for the embedding once the filter words are taken out
+# ("show me something like this but in red" -> "").
+_FILLER_WORDS = {
+    "a",
+    "an",
+    "the",
+    "for",
+    "with",
+    "and",
+    "or",
+    "in",
+    "on",
+    "of",
+    "to",
+    "me",
+    "my",
+    "i",
+    "im",
+    "show",
+    "find",
+    "get",
+    "give",
+    "want",
+    "need",
+    "looking",
+    "look",
+    "search",
+    "some",
+    "something",
+    "anything",
+    "like",
+    "this",
+    "that",
+    "these",
+    "those",
+    "one",
+    "ones",
+    "but",
+    "please",
+    "similar",
+    "same",
+    "more",
+    "less",
+    "items",
+    "item",
+    "any",
+    "under",
+    "price",
+}
+
+_NUM = r"(\d+(?:\.\d+)?)"
+_CURRENCY = r"(?:\$|usd\b|dollars?\b|bucks\b)"
+_AMOUNT = rf"\$?\s*{_NUM}\s*{_CURRENCY}?"
+# Checked in order; each consumes the words it matched so that "from $20 to $50" is not also
+# read as "min $20".
+_PRICE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(rf"\b(?:between|from)\s+{_AMOUNT}\s*(?:and|to|-|–)\s*{_AMOUNT}"), "range"),
+    (re.compile(rf"(?<![\w.])\${_NUM}\s*(?:-|–|to)\s*{_AMOUNT}"), "range"),
+    (re.compile(rf"(?<![\w.]){_NUM}\s*(?:-|–|to)\s*{_NUM}\s*{_CURRENCY}"), "range"),
+    (
+        re.compile(
+            r"(?:\bunder|\bbelow|\bless\s+than|\bcheaper\s+than|\bup\s*to|\bmax(?:imum)?"
+            rf"|\bat\s+most|\bno\s+more\s+than|\bwithin|<=?)\s*{_AMOUNT}"
+        ),
+        "max",
+    ),
+    (re.compile(rf"(?<![\w.]){_AMOUNT}\s+or\s+(?:less|under|below|cheaper)\b"), "max"),
+    (
+        re.compile(
+            r"(?:\bover|\babove|\bmore\s+than|\bat\s+least|\bmin(?:imum)?|\bfrom"
+            rf"|\bstarting\s+at|>=?)\s*{_AMOUNT}"
+        ),
+        "min",
+    ),
+    (re.compile(rf"(?<![\w.]){_AMOUNT}\s+or\s+(?:more|over|above)\b"), "min"),
+]
+
+
+def _parse_prices(working: str) -> tuple[float | None, float | None, str]:
+    min_price = max_price = None
+    for pattern, kind in _PRICE_PATTERNS:
+        match = pattern.search(working)
+        if match is None:
+            continue
+        numbers = [float(g) for g in match.groups() if g is not None]
+        if kind == "range" and len(numbers) >= 2:
+            low, high = sorted(numbers[:2])
+            min_price, max_price = low, high
+        elif kind == "max" and max_price is None:
+            max_price = numbers[0]
+        elif kind == "min" and min_price is None:
+            min_price = numbers[0]
+        else:
+            continue
+        start, end = match.span()
+        working = working[:start] + " " * (end - start) + working[end:]
+    return min_price, max_price, working
+
+
+def _normalise(text: str) -> str:
+    text = text.lower().replace("’", "'").replace("`", "'")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _known_values_key(catalog: Catalog) -> tuple[tuple[str, ...], ...]:
+    cached = getattr(catalog, "_stylist_known_values", None)
+    if cached is None:
+        cached = tuple(tuple(catalog.known_values(a)) for a in ATTRIBUTES)
+        try:
+            catalog._stylist_known_values = cached  # type: ignore[attr-defined]
+        except AttributeError:
+            pass
+    return cached
+
+
+@dataclass(frozen=True)
+class _Vocabulary:
+    phrases: dict[str, dict[str, str]]  # attribute -> phrase -> catalog value
+    ordered: list[tuple[str, str, str]]  # (phrase, attribute, value), longest phrase first
+    patterns: dict[str, re.Pattern[str]]
+
+
+# When one phrase names values of several attributes ("watches" is both a sub-category and an
+# article type), the most specific attribute wins.
+_SPECIFICITY = (
+    "articleType",
+    "subCategory",
+    "masterCategory",
+    "baseColour",
+    "usage",
+    "season",
+    "gender",
+)
+
+
+@lru_cache(maxsize=8)
+def _vocabulary(known: tuple[tuple[str, ...], ...]) -> _Vocabulary:
+    aliases = json.loads(
+        resources.files("stylist.vectorstore").joinpath("query_words.json").read_text()
+    )
+    phrases: dict[str, dict[str, str]] = {a: {} for a in ATTRIBUTES}
+    for attribute, values in zip(ATTRIBUTES, known, strict=True):
+        known_set = set(values)
+        for value in values:
+            for form in _word_forms(value):
+                phrases[attribute].setdefault(form, value)
+        for phrase, value in aliases.get(attribute, {}).items():
+            if value in known_set:
+                phrases[attribute].setdefault(_normalise(phrase), value)
+    owner: dict[str, tuple[str, str]] = {}
+    for attribute in _SPECIFICITY:
+        for phrase, value in phrases[attribute].items():
+            owner.setdefault(phrase, (attribute, value))
+    ordered = sorted(((p, a, v) for p, (a, v) in owner.items()), key=lambda t: (-len(t[0]), t[0]))
+    patterns = {p: re.compile(r"(?<![\w'])" + re.escape(p) + r"(?![\w'])") for p in owner}
+    return _Vocabulary(phrases, ordered, patterns)
+
+
+# Plural-only garments whose singular is another word ("short dress" is not about shorts).
+_NO_SINGULAR = {"shorts", "tights", "jeans", "pants", "leggings", "jeggings", "capris"}
+
+
+def _word_forms(value: str) -> set[str]:
+    """The value, lower case, with its last word in singular and plural form."""
+    base = _normalise(value)
+    words = base.split(" ")
+    last = words[-1]
+    forms = {last}
+    if last.endswith(("ches", "shes", "sses", "xes")):
+        forms.add(last[:-2])
+    elif last.endswith("ies") and len(last) > 4:
+        forms.add(last[:-3] + "y")
+    elif last in _NO_SINGULAR:
+        pass
+    elif last.endswith("s") and not last.endswith("ss") and len(last) > 3:
+        forms.add(last[:-1])
+    else:
+        forms.add(last + ("es" if last.endswith(("ch", "sh", "ss", "x")) else "s"))
+    out = {" ".join([*words[:-1], f]) for f in forms}
+    if " " in base or "-" in base:  # "Navy Blue" also as "navy-blue"; "Grey Melange" etc.
+        out |= {f.replace(" ", "-") for f in out}
+    return out

@@ -1,0 +1,271 @@
+"""Outfit completion: from one garment (a catalog item, or a photo's predicted attributes) to a
+whole outfit, one item per complementary slot, each with a one-line reason.
+
+The rules are data (outfit_rules.json: garment kinds, slot plans, gender / season / usage
+compatibility; colour_harmony.json: the colour wheel). Candidates for a slot are the catalog
+items of the slot's kinds that pass every compatibility rule and the caller's filters; they are
+ranked by colour harmony with the outfit so far, by embedding similarity to the style (a style
+text such as "casual summer outfit", else the anchor's own embedding), and by exact matches of
+occasion / season / gender.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from importlib import resources
+from typing import TYPE_CHECKING
+
+import numpy as np
+from pydantic import BaseModel
+
+from stylist.catalog.schema import ATTRIBUTES
+from stylist.settings import StyleSettings
+from stylist.vectorstore.errors import SearchError
+from stylist.vectorstore.filters import SearchFilters
+from stylist.vectorstore.harmony import colour_harmony
+from stylist.vectorstore.products import Product
+
+if TYPE_CHECKING:
+    from stylist.vectorstore.search import CatalogIndex
+
+CATEGORY_FIELDS = ("masterCategory", "subCategory", "articleType")
+
+
+class OutfitSlot(BaseModel):
+    slot: str
+    product: Product
+    reason: str
+
+
+class Outfit(BaseModel):
+    anchor: dict  # {"id": int | None, "name": str, "attributes": {...}, "kind": str}
+    slots: list[OutfitSlot]
+    missing: list[str] = []
+
+    def summary(self) -> str:
+        """Lines for an LLM or a terminal."""
+        lines = [f"Outfit around {self.anchor.get('name') or 'your garment'}:"]
+        lines += [f"- {s.slot}: {s.product.short()} — {s.reason}" for s in self.slots]
+        lines += [f"- {slot}: nothing compatible in the catalog" for slot in self.missing]
+        return "\n".join(lines)
+
+
+@lru_cache(maxsize=1)
+def outfit_rules() -> dict:
+    return json.loads(
+        resources.files("stylist.vectorstore").joinpath("outfit_rules.json").read_text()
+    )
+
+
+def garment_kind(attributes: Mapping[str, object]) -> str:
+    """top / bottom / dress / footwear / bag / accessory, from the most specific rule."""
+    kinds = outfit_rules()["kinds"]
+    for field in ("articleType", "subCategory", "masterCategory"):
+        kind = kinds[field].get(str(attributes.get(field, "")))
+        if kind:
+            return kind
+    return "top"
+
+
+def _compatible_values(table: str, value: object) -> list[str]:
+    """Values compatible with `value` (itself first); an unknown value is only itself."""
+    value = str(value)
+    return outfit_rules()[table].get(value, [value])
+
+
+def compatible(
+    anchor: Mapping[str, object], candidate: Mapping[str, object], slot: str | None = None
+) -> bool:
+    """Whether a candidate item may be worn with the anchor (gender, season, usage tables).
+    `slot` tells whether season matters (not for accessories and bags)."""
+    if str(candidate.get("gender")) not in _compatible_values("gender", anchor.get("gender")):
+        return False
+    if str(candidate.get("usage")) not in _compatible_values("usage", anchor.get("usage")):
+        return False
+    season_matters = outfit_rules()["slots"].get(slot or "", {}).get("season_matters", True)
+    return not season_matters or str(candidate.get("season")) in _compatible_values(
+        "season", anchor.get("season")
+    )
+
+
+def complete_outfit(
+    anchor_item_id: int | None = None,
+    anchor_tags: Mapping[str, Sequence] | None = None,
+    anchor_image_id: str | None = None,
+    style: str | None = None,
+    filters: SearchFilters | Mapping[str, object] | None = None,
+    settings: StyleSettings | None = None,
+    *,
+    index: CatalogIndex | None = None,
+) -> Outfit:
+    """Complete an outfit around one anchor; see docs/architecture.md (Outfits)."""
+    from stylist.vectorstore.search import get_index
+
+    index = index or get_index(settings)
+    if sum(x is not None for x in (anchor_item_id, anchor_tags or None, anchor_image_id)) == 0:
+        raise SearchError("Tell me which garment to build the outfit around: a photo or an item.")
+    if anchor_item_id is not None and (anchor_tags or anchor_image_id):
+        raise SearchError(
+            "Build the outfit around one garment: a catalog item or a photo, not both."
+        )
+    filters = SearchFilters.coerce(filters)
+    # The slots decide categories; a category filter from the conversation would empty them.
+    filters = SearchFilters.model_validate(
+        {**filters.model_dump(), **{f: None for f in CATEGORY_FIELDS}}
+    ).validated(index.catalog)
+
+    if anchor_item_id is not None:
+        product = index.product(anchor_item_id)
+        attributes, name = dict(product.attributes), product.name
+        anchor_vector = index.embedding_of(anchor_item_id, "fused")
+    else:
+        image = None
+        if anchor_image_id is not None:
+            from stylist.vectorstore.search import _open_photo
+
+            image = _open_photo(anchor_image_id, index.settings)
+        if not anchor_tags:
+            from stylist.models.attributes import load_tagger
+
+            anchor_tags = load_tagger(index.settings).predict([image], top_k=1)[0]
+        attributes = _top_labels(anchor_tags)
+        name = _describe(attributes)
+        anchor_vector = (
+            index.encoder.encode_images([image])[0]
+            if image is not None
+            else index.encoder.encode_texts([name])[0]
+        )
+    style_vector = index.encoder.encode_texts([style])[0] if style else anchor_vector
+    kind = garment_kind(attributes)
+    anchor = {"id": anchor_item_id, "name": name, "attributes": attributes, "kind": kind}
+
+    chosen: list[OutfitSlot] = []
+    missing: list[str] = []
+    # A Unisex anchor can go either way; the first gendered pick sets the outfit's gender.
+    outfit_gender = attributes.get("gender")
+    for slot in outfit_rules()["plans"].get(kind, outfit_rules()["plans"]["top"]):
+        pick = _best_for_slot(
+            index,
+            slot,
+            attributes,
+            outfit_gender,
+            chosen,
+            style_vector,
+            filters,
+            exclude={anchor_item_id} if anchor_item_id else set(),
+        )
+        if pick is None:
+            missing.append(slot)
+            continue
+        chosen.append(pick)
+        if outfit_gender == "Unisex" and pick.product.attributes["gender"] in ("Men", "Women"):
+            outfit_gender = pick.product.attributes["gender"]
+    return Outfit(anchor=anchor, slots=chosen, missing=missing)
+
+
+def _best_for_slot(index, slot, anchor, outfit_gender, chosen, style_vector, filters, exclude):
+    rules = outfit_rules()
+    spec = rules["slots"][slot]
+    mirror = index.mirror()
+    cols = mirror.columns
+    kinds = _row_kinds(mirror)
+    mask = np.isin(kinds, spec["kinds"])
+    mask &= ~np.isin(np.asarray(cols["articleType"]), spec.get("exclude_articleType", []))
+    mask &= np.isin(np.asarray(cols["gender"]), _compatible_values("gender", outfit_gender))
+    mask &= np.isin(np.asarray(cols["usage"]), _compatible_values("usage", anchor.get("usage")))
+    if spec.get("season_matters", True):
+        mask &= np.isin(
+            np.asarray(cols["season"]), _compatible_values("season", anchor.get("season"))
+        )
+    extra = filters.mask(cols, mirror.prices)
+    if extra is not None:
+        mask &= extra
+    for item in exclude:
+        row = mirror.row_of.get(int(item))
+        if row is not None:
+            mask[row] = False
+    rows = np.flatnonzero(mask)
+    if len(rows) == 0:
+        return None
+
+    weights = rules["weights"]
+    colours = np.asarray(cols["baseColour"])[rows]
+    others = [str(anchor.get("baseColour"))] + [s.product.attributes["baseColour"] for s in chosen]
+    harmony_of = {c: _harmony_with_outfit(c, others) for c in set(colours.tolist())}
+    harmony = np.array([harmony_of[c][0] for c in colours])
+    similarity = (mirror.fused[rows] @ np.asarray(style_vector, np.float32) + 1.0) / 2.0
+    score = weights["colour"] * harmony + weights["style"] * similarity
+    score += weights["usage_exact"] * (np.asarray(cols["usage"])[rows] == anchor.get("usage"))
+    score += weights["season_exact"] * (np.asarray(cols["season"])[rows] == anchor.get("season"))
+    score += weights["gender_exact"] * (np.asarray(cols["gender"])[rows] == outfit_gender)
+    best = int(np.argmax(score))
+    row = int(rows[best])
+    product = Product.from_metadata(mirror.ids[row], mirror.metadatas[row], float(score[best]))
+    return OutfitSlot(
+        slot=slot,
+        product=product,
+        reason=_reason(product, anchor, harmony_of[colours[best]][1], slot),
+    )
+
+
+def _harmony_with_outfit(colour: str, others: list[str]) -> tuple[float, str]:
+    """Mean harmony with every colour already in the outfit; the reason names the anchor's."""
+    results = [colour_harmony(colour, other) for other in others]
+    return float(np.mean([h.score for h in results])), results[0].reason
+
+
+def _row_kinds(mirror) -> np.ndarray:
+    kinds = getattr(mirror, "_outfit_kinds", None)
+    if kinds is None:
+        kinds = np.array([garment_kind(m) for m in mirror.metadatas])
+        mirror._outfit_kinds = kinds
+    return kinds
+
+
+def _reason(product: Product, anchor: Mapping[str, object], colour_reason: str, slot: str) -> str:
+    attrs = product.attributes
+    anchor_type = _singular(str(anchor.get("articleType", "garment")))
+    usage, anchor_usage = attrs["usage"], str(anchor.get("usage"))
+    if usage == anchor_usage:
+        occasion = f"{usage.lower()} like your {anchor_type}"
+    else:
+        occasion = f"{usage.lower()}, which works with {anchor_usage.lower()}"
+    parts = [colour_reason, occasion]
+    if outfit_rules()["slots"][slot].get("season_matters", True):
+        parts.append(outfit_rules()["season_words"].get(attrs["season"], attrs["season"].lower()))
+    title = f"{attrs['baseColour']} {_singular(attrs['articleType'])}".strip()
+    return f"{title[:1].upper()}{title[1:]}: {', '.join(parts)}."
+
+
+def _singular(article_type: str) -> str:
+    word = article_type.lower()
+    if word in ("jeans", "shorts", "trousers", "sunglasses", "track pants", "flip flops"):
+        return word
+    if word.endswith(("ches", "shes", "sses")):
+        return word[:-2]
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+
+
+def _top_labels(tags: Mapping[str, Sequence]) -> dict[str, str]:
+    """attribute -> most likely label, from the tagger's ranked (label, prob) lists."""
+    out: dict[str, str] = {}
+    for attribute in ATTRIBUTES:
+        ranked = tags.get(attribute)
+        if not ranked:
+            continue
+        first = ranked[0]
+        out[attribute] = str(first[0] if isinstance(first, list | tuple) else first)
+    for needed in ("gender", "articleType"):
+        if needed not in out:
+            raise SearchError(
+                f"I need at least the garment's {needed} to build an outfit "
+                "around it; tag the photo first."
+            )
+    return out
+
+
+def _describe(attributes: Mapping[str, str]) -> str:
+    words = [attributes.get(a, "") for a in ("gender", "baseColour", "usage", "articleType")]
+    return " ".join(w for w in words if w and w != "Other")

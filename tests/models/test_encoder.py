@@ -1,0 +1,241 @@
+"""The encoder: spec parsing, loading every local form through open_clip's factory, clear
+failures, normalised embeddings, fingerprints and the process-wide cache."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from stylist.models.encoder import (
+    CHECKPOINT_NAME,
+    CONFIG_NAME,
+    MODEL_CONFIGS_DIR,
+    Encoder,
+    build_encoder,
+    demo_encoder_dir,
+    get_encoder,
+    load_encoder,
+    parse_spec,
+    save_encoder,
+)
+from stylist.models.errors import EncoderUnavailable
+
+TEXTS = ["Roadster Men Navy Blue Casual Shirt", "Nike Women Red Sports Shoes", ""]
+
+
+def _pictures() -> list[Image.Image]:
+    rng = np.random.default_rng(0)
+    return [Image.fromarray(rng.integers(0, 255, (160, 120, 3), dtype=np.uint8)) for _ in range(5)]
+
+
+@pytest.fixture
+def tiny() -> Encoder:
+    return build_encoder("stylist-tiny", seed=1)
+
+
+@pytest.fixture
+def saved_demo(tiny, isolated_settings) -> Path:
+    return save_encoder(tiny, demo_encoder_dir(isolated_settings))
+
+
+# --- spec parsing --------------------------------------------------------------------------
+
+
+def test_parse_every_spec_form(isolated_settings, tmp_path):
+    demo = parse_spec("demo", isolated_settings)
+    assert demo.kind == "directory" and demo.path == isolated_settings.models_dir / "encoder"
+    assert demo.weights_file == demo.path / CHECKPOINT_NAME
+
+    tag = parse_spec("ViT-B-32:laion2b_s34b_b79k")
+    assert (tag.kind, tag.arch, tag.tag, tag.weights_file) == (
+        "pretrained", "ViT-B-32", "laion2b_s34b_b79k", None)
+
+    hub = parse_spec("hf-hub:Marqo/marqo-fashionSigLIP")
+    assert (hub.kind, hub.hub_id) == ("hf-hub", "Marqo/marqo-fashionSigLIP")
+
+    ckpt = parse_spec(str(tmp_path / "enc.pt"))
+    assert (ckpt.kind, ckpt.path) == ("checkpoint", tmp_path / "enc.pt")
+
+    pair = parse_spec(f"{tmp_path}/cfg.json:{tmp_path}/w.pth")
+    assert (pair.kind, pair.config_path, pair.path) == (
+        "config+checkpoint", tmp_path / "cfg.json", tmp_path / "w.pth")
+
+    assert parse_spec(str(tmp_path)).kind == "directory"
+    local = parse_spec(f"local-dir:{tmp_path}")
+    assert (local.kind, local.path) == ("directory", tmp_path)
+
+    arch_file = parse_spec(f"ViT-B-32:{tmp_path}/weights.bin")
+    assert (arch_file.kind, arch_file.arch) == ("pretrained", "ViT-B-32")
+    assert arch_file.weights_file == tmp_path / "weights.bin"
+
+
+@pytest.mark.parametrize("spec, words", [
+    ("", "No encoder is configured"),
+    ("ViT-B-32", "names no weights"),
+    ("hf-hub:just-a-name", "hf-hub:org/name"),
+])
+def test_malformed_specs_get_a_sentence(spec, words):
+    with pytest.raises(EncoderUnavailable, match=words):
+        parse_spec(spec)
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+def test_save_then_load_every_local_form_gives_identical_embeddings(tiny, saved_demo):
+    pictures = _pictures()
+    expected_images, expected_texts = tiny.encode_images(pictures), tiny.encode_texts(TEXTS)
+    specs = ["demo", str(saved_demo), f"local-dir:{saved_demo}", str(saved_demo / CHECKPOINT_NAME),
+             f"{saved_demo / CONFIG_NAME}:{saved_demo / CHECKPOINT_NAME}"]
+    hashes = set()
+    for spec in specs:
+        loaded = load_encoder(spec)
+        assert loaded.spec == spec and loaded.dim == tiny.dim
+        np.testing.assert_allclose(loaded.encode_images(pictures), expected_images, atol=1e-6)
+        np.testing.assert_allclose(loaded.encode_texts(TEXTS), expected_texts, atol=1e-6)
+        hashes.add(loaded.fingerprint.split("@sha256:")[1])
+    assert len(hashes) == 1  # the same weights, the same hash, whatever the spec's form
+
+
+def test_plain_open_clip_config_plus_checkpoint_loads_through_the_factory(tiny, saved_demo):
+    # A plain open_clip config (no preprocess section), as open_clip ships its own.
+    spec = f"{MODEL_CONFIGS_DIR / 'stylist-tiny.json'}:{saved_demo / CHECKPOINT_NAME}"
+    loaded = load_encoder(spec)
+    for name, value in tiny.model.state_dict().items():
+        assert torch.equal(loaded.model.state_dict()[name], value), name
+    # Registered architecture + weights file, open_clip's own ARCH:FILE form.
+    by_arch = load_encoder(f"stylist-tiny:{saved_demo / CHECKPOINT_NAME}")
+    np.testing.assert_allclose(by_arch.encode_texts(TEXTS), tiny.encode_texts(TEXTS), atol=1e-6)
+
+
+def test_encodings_are_normalised_float32_of_the_right_shape(tiny, tmp_path):
+    pictures = _pictures()
+    paths = []
+    for i, picture in enumerate(pictures[:2]):
+        paths.append(tmp_path / f"{i}.jpg")
+        picture.save(paths[-1])
+    images = tiny.encode_images([*pictures, *paths], batch_size=2)
+    texts = tiny.encode_texts(TEXTS)
+    assert images.shape == (7, tiny.dim) and texts.shape == (3, tiny.dim)
+    assert images.dtype == np.float32 and texts.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(images, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(texts, axis=1), 1.0, atol=1e-5)
+    assert tiny.encode_texts("one query").shape == (1, tiny.dim)
+    # Batching does not change results; a path is the same picture as its PIL image (JPEG aside).
+    np.testing.assert_allclose(images[:5], tiny.encode_images(pictures, batch_size=5), atol=1e-5)
+    fused = tiny.fuse(images[:3], texts)
+    np.testing.assert_allclose(np.linalg.norm(fused, axis=1), 1.0, atol=1e-5)
+    manual = 0.9 * images[0] + 0.1 * texts[0]
+    np.testing.assert_allclose(fused[0], manual / np.linalg.norm(manual), atol=1e-6)
+
+
+def test_preprocessing_keeps_the_whole_portrait(tiny):
+    # A tall picture whose bottom rows are red (shoes, hems). Squashing keeps them; open_clip's
+    # default centre crop would cut them off.
+    assert tiny.preprocess_cfg["resize_mode"] == "squash"
+    picture = np.zeros((320, 120, 3), dtype=np.uint8)
+    picture[-20:] = (255, 0, 0)
+    pixels = tiny.to_pixels(Image.fromarray(picture))
+    assert pixels.shape == (3, *tiny.image_size)
+    assert pixels[0, -1].mean() > 200 and pixels[0, 0].mean() < 10
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("spec", ["ViT-B-32:laion2b_s34b_b79k", "hf-hub:Marqo/marqo-fashionSigLIP"])
+def test_weights_that_cannot_be_downloaded_offline_get_a_sentence(spec, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(EncoderUnavailable) as err:
+        load_encoder(spec)
+    message = str(err.value)
+    assert spec in message and "Hugging Face cache" in message and "Traceback" not in message
+
+
+def test_unknown_architecture_and_tag_are_named():
+    with pytest.raises(EncoderUnavailable, match="unknown open_clip architecture 'NoSuchNet'"):
+        load_encoder("NoSuchNet:laion")
+    with pytest.raises(EncoderUnavailable, match="unknown pretrained tag 'nope'.*openai"):
+        load_encoder("ViT-B-32:nope")
+
+
+def test_missing_demo_encoder_says_how_to_train_it(isolated_settings):
+    with pytest.raises(EncoderUnavailable, match="stylist train encoder"):
+        load_encoder("demo")
+    with pytest.raises(EncoderUnavailable, match="stylist train encoder"):
+        get_encoder()
+
+
+def test_missing_damaged_and_foreign_checkpoints_get_sentences(tmp_path, tiny, saved_demo):
+    with pytest.raises(EncoderUnavailable, match="does not exist"):
+        load_encoder(str(tmp_path / "missing.pt"))
+
+    damaged = tmp_path / "damaged.pt"
+    damaged.write_bytes(b"this is not a checkpoint" * 10)
+    with pytest.raises(EncoderUnavailable, match="damaged"):
+        load_encoder(str(damaged))
+
+    truncated = saved_demo / CHECKPOINT_NAME
+    truncated.write_bytes(truncated.read_bytes()[:2000])
+    with pytest.raises(EncoderUnavailable, match="damaged"):
+        load_encoder("demo")
+
+    bare = tmp_path / "bare.pt"
+    torch.save(tiny.model.state_dict(), bare)  # weights without a config
+    with pytest.raises(EncoderUnavailable, match="no model config"):
+        load_encoder(str(bare))
+    # ... which work once the architecture is named
+    np.testing.assert_allclose(load_encoder(f"stylist-tiny:{bare}").encode_texts(TEXTS),
+                               tiny.encode_texts(TEXTS), atol=1e-6)
+
+
+def test_weights_of_another_architecture_are_refused(tmp_path, tiny):
+    weights = tmp_path / "tiny.pt"
+    torch.save(tiny.model.state_dict(), weights)
+    config = MODEL_CONFIGS_DIR / "stylist-demo.json"
+    with pytest.raises(EncoderUnavailable, match="do not fit"):
+        load_encoder(f"{config}:{weights}")
+
+
+def test_bad_config_json_gets_a_sentence(tmp_path, saved_demo):
+    config = tmp_path / "broken.json"
+    config.write_text("{not json")
+    with pytest.raises(EncoderUnavailable, match="not readable JSON"):
+        load_encoder(f"{config}:{saved_demo / CHECKPOINT_NAME}")
+    config.write_text(json.dumps({"embed_dim": 8}))
+    with pytest.raises(EncoderUnavailable, match="not an open_clip model config"):
+        load_encoder(f"{config}:{saved_demo / CHECKPOINT_NAME}")
+
+
+# --- fingerprints and the process-wide encoder ---------------------------------------------
+
+
+def test_fingerprint_follows_the_weights_and_get_encoder_reloads_retrained_ones(
+        isolated_settings, saved_demo):
+    first = get_encoder()
+    assert get_encoder() is first  # loaded once per process
+    assert first.fingerprint.startswith("demo@sha256:")
+    assert load_encoder("demo").fingerprint == first.fingerprint  # stable
+
+    save_encoder(build_encoder("stylist-tiny", seed=2), saved_demo)  # "retrain"
+    second = get_encoder()
+    assert second is not first and second.fingerprint != first.fingerprint
+    assert not np.allclose(second.encode_texts(TEXTS), first.encode_texts(TEXTS))
+
+
+def test_pretrained_tags_are_their_own_fingerprint():
+    from stylist.models.encoder import _fingerprint
+
+    assert _fingerprint(parse_spec("ViT-B-32:laion2b_s34b_b79k")) == "ViT-B-32:laion2b_s34b_b79k"
+    assert _fingerprint(parse_spec("hf-hub:Marqo/marqo-fashionSigLIP")) == (
+        "hf-hub:Marqo/marqo-fashionSigLIP")
+
+
+def test_save_replaces_an_existing_encoder_atomically(tiny, saved_demo):
+    save_encoder(build_encoder("stylist-tiny", seed=3), saved_demo)
+    leftovers = [p.name for p in saved_demo.parent.iterdir() if p.name != saved_demo.name]
+    assert leftovers == []  # no staging or old directories left behind
+    assert sorted(p.name for p in saved_demo.iterdir()) == sorted([CONFIG_NAME, CHECKPOINT_NAME])

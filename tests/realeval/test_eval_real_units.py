@@ -1,0 +1,214 @@
+"""The parts of `stylist eval-real` that need no training: presets and budgets, stage keys and
+resume decisions (with stand-in stages), the page's wording, and clear sentences for bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from realeval_world import quick_settings
+from typer.testing import CliRunner
+
+from stylist.realeval import stages
+from stylist.realeval.budget import STAGES, PresetError, fit_to_budget, load_preset
+from stylist.realeval.report import f1_verdict, render, shortfalls
+from stylist.realeval.runner import RealEvalError, run_real_eval
+
+# --- presets and budgets ----------------------------------------------------------------------
+
+
+def test_real_preset_fits_its_budget_and_keeps_its_epochs_at_60_minutes():
+    preset = load_preset("real")
+    assert preset.expected_total <= preset.budget_minutes == 60
+    assert fit_to_budget(preset, 60) is preset
+    assert preset.options("cnn")["epochs"] >= 1 and "_comment" not in preset.options("cnn")
+
+
+def test_a_smaller_budget_trains_fewer_epochs_and_says_so():
+    preset = load_preset("real")
+    fitted = fit_to_budget(preset, 40)
+    assert fitted.options("cnn")["epochs"] < preset.options("cnn")["epochs"]
+    assert fitted.options("encoder")["epochs"] <= preset.options("encoder")["epochs"]
+    assert fitted.expected_total <= 40
+    assert any("instead of" in note for note in fitted.notes)
+    tiny = fit_to_budget(preset, 5)
+    assert tiny.options("cnn")["epochs"] == 1
+    assert any("more than the 5 budgeted" in note for note in tiny.notes)
+
+
+def test_unknown_or_broken_presets_are_sentences(tmp_path):
+    with pytest.raises(PresetError, match='no preset "fast".*real'):
+        load_preset("fast")
+    broken = tmp_path / "mine.json"
+    broken.write_text("{not json")
+    with pytest.raises(PresetError, match="not valid JSON"):
+        load_preset(str(broken))
+
+
+# --- orchestration with stand-in stages ---------------------------------------------------------
+
+
+@pytest.fixture
+def stub_stages(monkeypatch):
+    """Every stage replaced by one that records its call: tests the orchestration alone."""
+    calls: list[str] = []
+    for name in STAGES:
+
+        def run(ctx, name=name):
+            calls.append(name)
+            return {}
+
+        monkeypatch.setitem(stages.RUNNERS, name, run)
+    return calls
+
+
+def _catalog(tmp_path: Path) -> Path:
+    folder = tmp_path / "catalog"
+    (folder / "images").mkdir(parents=True)
+    (folder / "styles.csv").write_text("id,gender\n")
+    return folder
+
+
+def _preset_file(tmp_path: Path, cnn_epochs: int) -> str:
+    data = json.loads(Path(stages.__file__).with_name("presets").joinpath("quick.json").read_text())
+    data["cnn"]["epochs"] = cnn_epochs
+    path = tmp_path / f"preset-{cnn_epochs}.json"
+    path.write_text(json.dumps(data))
+    return str(path)
+
+
+def test_changed_options_redo_that_stage_and_what_reads_it_only(tmp_path, stub_stages):
+    catalog = _catalog(tmp_path)
+    common = dict(
+        data_dir=tmp_path / "data",
+        docs_dir=tmp_path / "docs",
+        settings=quick_settings(),
+        progress=False,
+        log=lambda _msg: None,
+    )
+    run_real_eval(catalog, preset=_preset_file(tmp_path, 2), **common)
+    assert stub_stages == list(STAGES)
+
+    stub_stages.clear()
+    run_real_eval(catalog, preset=_preset_file(tmp_path, 2), **common)
+    assert stub_stages == []
+
+    run_real_eval(catalog, preset=_preset_file(tmp_path, 3), **common)
+    assert stub_stages == ["cnn", "bench"]  # the bench times the CNN; nothing else reads it
+
+    stub_stages.clear()
+    run_real_eval(catalog, preset=_preset_file(tmp_path, 3), redo=("index",), **common)
+    assert stub_stages == ["index", "search"]  # a rebuilt index is searched again
+
+
+def test_the_page_is_written_even_when_stages_report_nothing(tmp_path, stub_stages):
+    run_real_eval(
+        _catalog(tmp_path),
+        data_dir=tmp_path / "data",
+        docs_dir=tmp_path / "docs",
+        preset="quick",
+        settings=quick_settings(),
+        progress=False,
+        log=lambda _msg: None,
+    )
+    page = (tmp_path / "docs" / "evaluation.md").read_text()
+    assert "## Gaps" in page and "## Attribute tagging: weighted F1" in page
+
+
+def test_a_damaged_state_file_means_a_fresh_run_not_a_crash(tmp_path, stub_stages):
+    state = tmp_path / "data" / "realeval" / "state.json"
+    state.parent.mkdir(parents=True)
+    state.write_text("{half a file")
+    run_real_eval(
+        _catalog(tmp_path),
+        data_dir=tmp_path / "data",
+        docs_dir=tmp_path / "docs",
+        preset="quick",
+        settings=quick_settings(),
+        progress=False,
+        log=lambda _msg: None,
+    )
+    assert stub_stages == list(STAGES)
+    assert json.loads(state.read_text())["stages"]["bench"]["status"] == "done"
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda tmp: tmp / "nowhere", "There is no catalog folder"),
+        (lambda tmp: (tmp / "empty").mkdir() or tmp / "empty", "has no styles.csv"),
+    ],
+)
+def test_a_folder_that_is_not_a_catalog_is_a_sentence(tmp_path, make, message):
+    with pytest.raises(RealEvalError, match=message):
+        run_real_eval(make(tmp_path), data_dir=tmp_path / "data", docs_dir=tmp_path / "docs")
+
+
+def test_cli_bad_input_exits_2_with_a_sentence(tmp_path):
+    from stylist.cli import app
+
+    runner = CliRunner()
+    catalog = _catalog(tmp_path)
+    cases = [
+        (["--catalog", str(tmp_path / "nowhere")], "There is no catalog folder"),
+        (["--catalog", str(catalog), "--kagl-gt", str(tmp_path)], "no ground_truth_*.json"),
+        (["--catalog", str(catalog), "--preset", "fast"], 'There is no preset "fast"'),
+        (["--catalog", str(catalog), "--redo", "cnnn"], "cnnn is not a stage"),
+    ]
+    for args, message in cases:
+        result = runner.invoke(app, ["eval-real", *args, "--data-dir", str(tmp_path / "d")])
+        assert result.exit_code == 2, args
+        assert message in result.output
+        assert "Traceback" not in result.output
+
+
+# --- the page's wording -----------------------------------------------------------------------
+
+
+def test_shortfalls_are_named_with_their_size_worst_first():
+    f1 = {
+        "gender": 0.95,
+        "masterCategory": 0.99,
+        "subCategory": 0.95,
+        "articleType": 0.83,
+        "baseColour": 0.64,
+        "season": 0.72,
+        "usage": 0.89,
+    }
+    f1["average"] = sum(f1.values()) / 7
+    assert [a for a, _ in shortfalls(f1)] == ["baseColour", "season"]
+    text = f1_verdict("CNN", f1)
+    assert "meeting the 0.82 bar" in text
+    assert "falls short by 0.210 on baseColour (0.640 vs 0.85); by 0.090 on season" in text
+    low = {a: 0.5 for a in f1}
+    assert "falling short of the 0.82 bar by 0.320" in f1_verdict("CNN", low)
+
+
+def test_the_page_quotes_how_many_kagl_queries_remain():
+    state = {
+        "run": {"preset": "real", "budget_minutes": 60, "expected_minutes": {}},
+        "stages": {
+            "search": {
+                "status": "done",
+                "metrics": {
+                    "items": 34525,
+                    "kagl_gt": {
+                        "text-image": {
+                            "queries_in_file": 2000,
+                            "queries_kept": 310,
+                            "dropped_no_item_in_catalog": 466,
+                            "dropped_relevant_in_training_split": 1224,
+                            "R@1": 0.05,
+                            "R@10": 0.2,
+                            "MRR": 0.1,
+                        }
+                    },
+                },
+            }
+        },
+    }
+    page = render(state, images=set())
+    assert "310 remain, searched against the whole catalog (34,525 photos)" in page
+    assert "0.289 below Marqo-FashionSigLIP's 0.489" in page
+    assert "Only 310 KAGL text → image queries" in page

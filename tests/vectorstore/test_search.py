@@ -1,0 +1,182 @@
+"""Queries on a generated catalog, on embedded Chroma and on a real Chroma server."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from stylist.vectorstore.errors import SearchError, UnknownFilterValue, UnknownItem
+from stylist.vectorstore.filters import SearchFilters, parse_query
+from stylist.vectorstore.search import CatalogIndex
+
+
+@pytest.fixture
+def index(backend) -> CatalogIndex:
+    # A fresh object per test: no state carried between backends.
+    return CatalogIndex(backend)
+
+
+def matching_ids(catalog, filters: SearchFilters) -> set[int]:
+    f = filters.validated(catalog)
+    return {int(r["id"]) for r in catalog.items.to_dict("records") if f.matches(r, r["price"])}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected_filters"),
+    [
+        (
+            "men black formal shoes under 60",
+            {
+                "gender": "Men",
+                "baseColour": "Black",
+                "articleType": "Formal Shoes",
+                "max_price": 60,
+            },
+        ),
+        (
+            "men's formal shoes below $100",
+            {"gender": "Men", "articleType": "Formal Shoes", "max_price": 100},
+        ),
+        (
+            "casual shoes for women between 20 and 90",
+            {"gender": "Women", "articleType": "Casual Shoes", "min_price": 20, "max_price": 90},
+        ),
+    ],
+)
+def test_parsed_query_returns_only_items_matching_every_filter(index, text, expected_filters):
+    parsed = parse_query(text, index.catalog)
+    assert parsed.filters.model_dump(exclude_none=True) == expected_filters
+    results = index.search(text, filters=parsed.filters, k=50)
+    expected = matching_ids(index.catalog, parsed.filters)
+    assert {p.id for p in results} == expected  # all of them (k=50 > count), nothing else
+    for p in results:
+        assert parsed.filters.matches(p.attributes, p.price)
+
+
+def test_the_looser_queries_do_find_items(world):
+    from stylist.catalog.store import get_catalog
+
+    catalog = get_catalog(world)
+    for text in ("men's formal shoes below $100", "casual shoes for women between 20 and 90"):
+        assert matching_ids(catalog, parse_query(text, catalog).filters), text
+
+
+def test_red_dress_through_filters(index):
+    filters = parse_query("red dress", index.catalog).filters
+    results = index.search("red dress", filters=filters, k=5)
+    assert results
+    assert all(
+        p.attributes["articleType"] == "Dresses" and p.attributes["baseColour"] == "Red"
+        for p in results
+    )
+
+
+def test_filtered_ranking_equals_brute_force(index):
+    catalog = index.catalog
+    filters = SearchFilters(gender=["Women", "Unisex"], min_price=10, max_price=80)
+    results = index.search("casual summer outfit", filters=filters, k=10)
+    query = index.encoder.encode_texts(["casual summer outfit"])[0]
+    allowed = matching_ids(catalog, filters)
+    mirror = index.mirror()
+    scores = {
+        int(i): float(mirror.fused[r] @ query)
+        for i, r in mirror.row_of.items()
+        if int(i) in allowed
+    }
+    best = sorted(scores, key=lambda i: -scores[i])[:10]
+    assert [p.id for p in results] == best
+    assert [p.score for p in results] == pytest.approx([scores[i] for i in best], abs=1e-5)
+
+
+def test_unfiltered_hnsw_agrees_with_numpy(backend):
+    hnsw = CatalogIndex(backend, unfiltered="hnsw").search("blue jeans", k=10)
+    exact = CatalogIndex(backend, unfiltered="numpy").search("blue jeans", k=10)
+    assert len(hnsw) == 10
+    assert len({p.id for p in hnsw} & {p.id for p in exact}) >= 8
+    assert [p.score for p in hnsw] == sorted((p.score for p in hnsw), reverse=True)
+
+
+def test_more_like_an_item_excludes_it(index):
+    item = int(index.catalog.items["id"].iloc[3])
+    for filters in (None, {"gender": index.product(item).attributes["gender"]}):
+        results = index.search(item_id=item, filters=filters, k=5)
+        assert len(results) == 5 and item not in {p.id for p in results}
+
+
+def test_photo_from_the_upload_store_finds_itself(index, backend):
+    from stylist.images import ImageStore
+
+    item = index.catalog.items.iloc[7]
+    photo_id = ImageStore(backend.uploads_dir).put(open(item["image"], "rb").read())
+    results = index.search(image=photo_id, k=3)
+    assert results[0].id == int(item["id"]) and results[0].score == pytest.approx(1.0, abs=1e-3)
+
+
+def test_photo_with_modifier_applies_its_filter_words(index, backend):
+    from stylist.images import ImageStore
+
+    item = index.catalog.items.iloc[7]
+    photo_id = ImageStore(backend.uploads_dir).put(open(item["image"], "rb").read())
+    results = index.search(text="like this but in red", image=photo_id, k=5)
+    assert results and all(p.attributes["baseColour"] == "Red" for p in results)
+    # Explicit filters win over the modifier's words.
+    results = index.search(
+        text="like this but in red", image=photo_id, filters={"baseColour": "Blue"}, k=5
+    )
+    assert results and all(p.attributes["baseColour"] == "Blue" for p in results)
+
+
+def test_diverse_results_are_less_alike(index):
+    plain = index.search("black shirt", k=8)
+    diverse = index.search("black shirt", k=8, diverse=True)
+    assert len(diverse) == 8 and len({p.id for p in diverse}) == 8
+
+    def mean_pairwise(products):
+        m = np.stack([index.embedding_of(p.id) for p in products])
+        sims = m @ m.T
+        return (sims.sum() - len(m)) / (len(m) * (len(m) - 1))
+
+    assert mean_pairwise(diverse) <= mean_pairwise(plain) + 1e-6
+
+
+def test_products_are_json(index):
+    results = index.search("white sneakers", k=3)
+    data = json.loads(json.dumps([p.model_dump() for p in results]))
+    assert set(data[0]) == {"id", "name", "attributes", "price", "image", "score"}
+    assert set(data[0]["attributes"]) == {
+        "gender",
+        "masterCategory",
+        "subCategory",
+        "articleType",
+        "baseColour",
+        "season",
+        "usage",
+    }
+
+
+def test_filters_that_match_nothing_give_no_results(index):
+    assert index.search("dress", filters={"articleType": "Dresses", "gender": "Men"}, k=5) == []
+
+
+def test_filters_without_words_browse_cheapest_first(index):
+    results = index.search(filters={"articleType": "Jeans"}, k=5)
+    assert results and all(p.attributes["articleType"] == "Jeans" for p in results)
+    assert [p.price for p in results] == sorted(p.price for p in results)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "words"),
+    [
+        ({"text": "x", "k": 0}, SearchError, "between 1 and 50"),
+        ({"text": "x", "k": 51}, SearchError, "between 1 and 50"),
+        ({}, SearchError, "Tell me what to look for"),
+        ({"text": "x", "filters": {"baseColour": "Scarlet"}}, UnknownFilterValue, "Red"),
+        ({"item_id": 123456789}, UnknownItem, "no item 123456789"),
+    ],
+)
+def test_bad_queries_get_sentences(index, kwargs, error, words):
+    with pytest.raises(error) as err:
+        index.search(**kwargs)
+    assert words in str(err.value)
