@@ -48,4 +48,4 @@ eval-real: setup
 	$(VENV)/bin/stylist eval-real --catalog $(CATALOG)
 
 clean:
-	rm -rf .stylist .files .pytest_cache
+	rm -rf .stylist .stylist-real .files .pytest_cache test-artifacts

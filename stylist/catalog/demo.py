@@ -286,10 +286,10 @@ WAISTS: dict[str, float] = {"Tshirts": 10, "Shirts": 10, "Sweaters": 10, "Jacket
 
 # Season: the fabric. Texture period is in object units; the outline width too.
 FABRICS: dict[str, dict[str, Any]] = {
-    "Summer": {"texture": "fine_weave", "period": 6.0, "amplitude": 0.30, "outline": 0.8},
-    "Fall": {"texture": "corduroy", "period": 7.0, "amplitude": 0.34, "outline": 2.4},
-    "Winter": {"texture": "knit", "period": 11.0, "amplitude": 0.40, "outline": 4.5},
-    "Spring": {"texture": "twill", "period": 8.0, "amplitude": 0.34, "outline": 1.4},
+    "Summer": {"texture": "fine_weave", "period": 7.0, "amplitude": 0.32, "outline": 0.8},
+    "Fall": {"texture": "corduroy", "period": 9.0, "amplitude": 0.38, "outline": 2.4},
+    "Winter": {"texture": "knit", "period": 12.0, "amplitude": 0.40, "outline": 4.5},
+    "Spring": {"texture": "twill", "period": 9.0, "amplitude": 0.36, "outline": 1.4},
 }
 
 _TRIM_COLOURS = {"light": (238, 236, 230), "dark": (48, 42, 40), "metal": (182, 182, 190)}
@@ -492,6 +492,25 @@ def _noise_bank() -> np.ndarray:
 def _small_grid() -> tuple[np.ndarray, np.ndarray]:
     ys, xs = np.mgrid[0:IMAGE_SIZE[1], 0:IMAGE_SIZE[0]].astype(np.float32)
     return ys, xs
+
+
+def _edge_distance(mask: np.ndarray, depth: int) -> np.ndarray:
+    """For each pixel, how many pixels of mask follow it straight down or straight up,
+    whichever is fewer, counted up to depth."""
+    out = np.full(mask.shape, depth, np.int16)
+    for step in (1, -1):
+        run = np.zeros(mask.shape, np.int16)
+        cont = mask.copy()
+        for j in range(1, depth + 1):
+            if step == 1:
+                cont[:-j] &= mask[j:]
+                cont[-j:] = False
+            else:
+                cont[j:] &= mask[:-j]
+                cont[:j] = False
+            run += cont
+        np.minimum(out, run, out=out)
+    return out
 
 
 def _region(parts: Sequence[tuple[str, list[Point]]]) -> tuple[float, float, float, float]:
@@ -705,28 +724,22 @@ def render_item(item: Mapping[str, Any], seed: int = 0) -> Image.Image:
         draw.line(ring, fill=_rgb(outline), width=stroke, joint="curve")
         cdraw.line(ring, fill=255, width=stroke, joint="curve")
 
-    # Gender: the hem trim along every lower edge of the fill parts.
+    # Gender: the trim along every lower edge (hems) and upper edge (collars, waistbands,
+    # shoe openings) of the fill parts.
     trim = cut["trim"]
     if trim:
         depth = round(8.0 * pose.px)
-        run = np.zeros(fill_mask.shape, np.int16)  # fill pixels right below, counted up to depth
-        cont = fill_mask.copy()
-        for j in range(1, depth + 1):
-            cont[:-j] &= fill_mask[j:]
-            cont[-j:] = False
-            run += cont
-        hem = fill_mask & (run < depth)
-        strength = 0.9
-        if trim == "scallop":  # half discs standing on the hem
+        run = _edge_distance(fill_mask, depth)  # fill pixels to the nearest horizontal edge
+        edge = fill_mask & (run < depth)
+        if trim == "scallop":  # half discs standing on the edge
             a, t = pose.to_object()
-            ys, xs = np.nonzero(hem)
+            ys, xs = np.nonzero(edge)
             u = a[0, 0] * xs + a[0, 1] * ys + t[0]
             scallop = 13.0
             du = np.mod(u, scallop) - scallop / 2
             dv = run[ys, xs] / pose.px
-            hem[ys, xs] = du ** 2 + dv ** 2 < (scallop * 0.48) ** 2
-        canvas.paste(_rgb(strength * tone + (1 - strength) * fill),
-                     mask=Image.fromarray(hem.astype(np.uint8) * 255))
+            edge[ys, xs] = du ** 2 + dv ** 2 < (scallop * 0.48) ** 2
+        canvas.paste(_rgb(0.9 * tone + 0.1 * fill), mask=Image.fromarray(edge.astype(np.uint8) * 255))
 
     # Downsample, then compose on a light grey / off-white gradient background with a soft
     # shadow; lighting and sensor noise over the whole picture.

@@ -69,7 +69,7 @@ class EncoderTrainOptions:
     lr: float = 2e-3
     weight_decay: float = 0.05
     warmup_fraction: float = 0.1
-    aux_weight: float = 0.5  # weight of the per-attribute classifiers on the image embedding
+    aux_weight: float = 2.0  # weight of the per-attribute classifiers on the image embedding
     field_caption_prob: float = 0.3  # share of captions that add season + usage to the name
     flip: bool = True
     seed: int = 0
