@@ -32,6 +32,7 @@ from tqdm import tqdm
 from stylist.catalog.schema import ATTRIBUTES
 from stylist.models.checkpoints import check_encoder, file_stamp, read_checkpoint, save_checkpoint
 from stylist.models.errors import ModelMissing
+from stylist.models.schedules import one_cycle
 from stylist.settings import StyleSettings, get_settings
 
 if TYPE_CHECKING:
@@ -239,9 +240,7 @@ def fit_heads(
     optimizer = torch.optim.AdamW(heads.parameters(), lr=config.lr,
                                   weight_decay=config.weight_decay)
     steps_per_epoch = max(1, math.ceil(len(fit_rows) / config.batch_size))
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=config.lr, total_steps=config.epochs * steps_per_epoch, pct_start=0.1
-    )
+    scheduler = one_cycle(optimizer, config.lr, config.epochs * steps_per_epoch, pct_start=0.1)
     history: dict[str, list[float]] = {"total": [], **{a: [] for a in ATTRIBUTES}}
     val_history: list[float] = []
     best_score, best_state = -1.0, None

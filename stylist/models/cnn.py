@@ -47,6 +47,7 @@ from stylist.models.attributes import (
 from stylist.models.checkpoints import read_checkpoint, save_checkpoint
 from stylist.models.errors import ModelMissing
 from stylist.models.metrics import format_f1_table, weighted_f1_indices, write_attribute_report
+from stylist.models.schedules import one_cycle
 from stylist.settings import StyleSettings, get_settings
 
 if TYPE_CHECKING:
@@ -371,9 +372,7 @@ def train_cnn(
     steps_per_epoch = max(1, len(fit_idx) // config.batch_size)  # drop the ragged last batch
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr,
                                   weight_decay=config.weight_decay)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=config.lr, total_steps=config.epochs * steps_per_epoch, pct_start=0.25
-    )
+    scheduler = one_cycle(optimizer, config.lr, config.epochs * steps_per_epoch, pct_start=0.25)
     history: dict[str, list[float]] = {"total": [], **{a: [] for a in ATTRIBUTES}}
     val_history: list[float] = []
     best_score, best_state, first_epoch = -1.0, None, 0
