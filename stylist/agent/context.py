@@ -11,3 +11,5 @@ from stylist.agent.providers import ProviderConfig
 class StylistContext:
     provider: ProviderConfig
     max_steps: int = 8
+    # Products per search for this chat; None falls back to settings.results_k.
+    results_k: int | None = None

@@ -53,6 +53,8 @@ class ProviderOverrides(BaseModel):
     base_url: str | None = None
     # Also send the photo itself to a vision-capable model (injected at call time, never stored).
     vision: bool | None = None
+    # How many products a search shows in this chat (settings.results_k when unset).
+    results_k: int | None = Field(None, ge=1, le=20)
 
     @field_validator("provider", "model", "base_url", "api_key", mode="before")
     @classmethod

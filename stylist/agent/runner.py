@@ -150,7 +150,8 @@ class StylistSession:
     ) -> AsyncIterator[TurnEvent]:
         """Run one turn, yielding events; always ends with one `final` or `error` event."""
         try:
-            provider = self.provider_config(overrides)
+            chat_overrides = self.overrides.merged(as_overrides(overrides))
+            provider = resolve_provider(self.settings, chat_overrides)
         except ValueError as err:  # pydantic validation of bad overrides
             yield TurnEvent("error", text=f"Those chat settings are not valid: {err}")
             return
@@ -161,7 +162,11 @@ class StylistSession:
             yield TurnEvent("error", text=str(refused))
             return
 
-        context = StylistContext(provider=provider, max_steps=self.settings.max_agent_steps)
+        context = StylistContext(
+            provider=provider,
+            max_steps=self.settings.max_agent_steps,
+            results_k=chat_overrides.results_k,
+        )
         started: set[str] = set()
         final_text = ""
         try:

@@ -54,9 +54,19 @@ def search(*, text: str | None = None, image_id: str | None = None, item_id: int
            filters=None, k: int | None = None, diverse: bool = False) -> list[Any]:
     from stylist.vectorstore.search import get_index
 
-    k = k or get_settings().results_k
+    k = k or _chat_results_k() or get_settings().results_k
     return get_index().search(text=text, image=image_id, item_id=item_id, filters=filters, k=k,
                               diverse=diverse)
+
+
+def _chat_results_k() -> int | None:
+    """The result count chosen in this chat's settings panel, when a graph run is under way."""
+    from langgraph.runtime import get_runtime
+
+    try:
+        return getattr(get_runtime().context, "results_k", None)
+    except RuntimeError:  # called outside a graph run (CLI, API)
+        return None
 
 
 def outfit(*, item_id: int | None = None, tags=None, image_id: str | None = None,

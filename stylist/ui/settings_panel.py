@@ -63,6 +63,14 @@ def panel_widgets(settings: StyleSettings | None = None) -> list[Any]:
             max=2,
             step=0.1,
         ),
+        Slider(
+            id="results_k",
+            label="Products per search",
+            initial=s.results_k,
+            min=1,
+            max=20,
+            step=1,
+        ),
         Switch(
             id="vision",
             label="Also show my photos to the model (vision models only)",
@@ -90,6 +98,8 @@ def overrides_from_panel(values: dict[str, Any] | None) -> dict[str, Any]:
         overrides["temperature"] = float(values["temperature"])
     if values.get("vision") is not None:
         overrides["vision"] = bool(values["vision"])
+    if values.get("results_k") is not None:
+        overrides["results_k"] = int(values["results_k"])
     return overrides
 
 

@@ -138,3 +138,16 @@ def test_llm_tool_calls_reach_the_real_tools(catalog, llm):
     assert tool_texts[0].startswith("Error: I don't know the colour 'Scarlet'")
     assert tool_texts[1].count("\n#") == len(found.artifact["products"])
     assert result.text == "I found some red pieces for you."
+
+
+def test_products_per_search_follows_this_chats_setting(catalog):
+    item = catalog.items.iloc[0]
+    session = StylistSession(overrides={"provider": "offline", "results_k": 2})
+    result = run(session, f"{item['articleType'].lower()}")
+    assert result.error is None, result.error
+    [artifact] = result.artifacts
+    assert 1 <= len(artifact["products"]) <= 2
+
+    wider = run(StylistSession(overrides={"provider": "offline", "results_k": 5}),
+                f"{item['articleType'].lower()}")
+    assert len(wider.artifacts[0]["products"]) > 2

@@ -143,6 +143,7 @@ def test_settings_panel_values_become_overrides_and_blank_means_default():
             "base_url": "http://127.0.0.1:9/v1",
             "temperature": 0.2,
             "vision": False,
+            "results_k": 3.0,
         }
     )
     assert overrides == {
@@ -151,6 +152,7 @@ def test_settings_panel_values_become_overrides_and_blank_means_default():
         "base_url": "http://127.0.0.1:9/v1",
         "temperature": 0.2,
         "vision": False,
+        "results_k": 3,
     }
     assert "api_key" not in overrides
     assert overrides_from_panel({"provider": "nonsense"}) == {}
