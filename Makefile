@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 CATALOG ?=
+KAGL_GT ?=
 
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
@@ -45,7 +46,7 @@ lint: setup
 
 eval-real: setup
 	@test -n "$(CATALOG)" || { echo "usage: make eval-real CATALOG=DIR (a folder with styles.csv and images/)"; exit 2; }
-	$(VENV)/bin/stylist eval-real --catalog $(CATALOG)
+	$(VENV)/bin/stylist eval-real --catalog $(CATALOG) $(if $(KAGL_GT),--kagl-gt $(KAGL_GT))
 
 clean:
 	rm -rf .stylist .stylist-real .files .pytest_cache test-artifacts
