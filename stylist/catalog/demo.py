@@ -7,10 +7,14 @@ from scratch to learn them:
 
 - articleType (and so masterCategory / subCategory) by the silhouette, `SILHOUETTES`;
 - baseColour by the fill colour of the product, `demo_vocab.json` "colours";
-- season by the fabric: texture and outline weight, `FABRICS`;
-- usage by the pattern and details: stripes, buttons and sheen, embroidered bands, sparkles,
-  a patch pocket, `_draw_usage`;
-- gender by the cut (width, waist) and the hem trim, `GENDER_CUTS`.
+- season by the fabric, `FABRICS`: Summer fine horizontal threads and a hairline outline,
+  Fall vertical corduroy ribs, Spring diagonal twill, Winter a mottled boucle and a heavy
+  outline;
+- usage by the details, `_draw_usage` (placed on `MARK_REGIONS`): Sports contrast side
+  stripes (slanted stripes on shoes), Formal a placket with buttons and a sheen, Ethnic gold
+  embroidered bands, Party sparkles all over, Casual a patch pocket;
+- gender by the cut (width, waist) and the hem trim along every lower edge, `GENDER_CUTS`:
+  Men a solid contrast band, Women a scalloped edge, Unisex a plain hem.
 
 Position, scale, rotation, background, lighting and noise vary from picture to picture. The
 vocabularies (types and their categories, gender / usage / season weights, colours, brands,
@@ -288,7 +292,7 @@ WAISTS: dict[str, float] = {"Tshirts": 10, "Shirts": 10, "Sweaters": 10, "Jacket
 FABRICS: dict[str, dict[str, Any]] = {
     "Summer": {"texture": "fine_weave", "period": 7.0, "amplitude": 0.32, "outline": 0.8},
     "Fall": {"texture": "corduroy", "period": 9.0, "amplitude": 0.38, "outline": 2.4},
-    "Winter": {"texture": "knit", "period": 12.0, "amplitude": 0.40, "outline": 4.5},
+    "Winter": {"texture": "boucle", "period": 8.0, "amplitude": 0.42, "outline": 4.5},
     "Spring": {"texture": "twill", "period": 9.0, "amplitude": 0.36, "outline": 1.4},
 }
 
@@ -452,9 +456,12 @@ def _texture(kind: str, u: np.ndarray, v: np.ndarray, period: float) -> np.ndarr
         return 0.5 + 0.5 * np.sin(2 * np.pi * u / period)
     if kind == "twill":  # diagonal wale
         return 0.5 + 0.5 * np.sin(2 * np.pi * (u + v) / (period * math.sqrt(2)))
-    if kind == "knit":  # columns of V stitches: a chunky winter knit
-        col = np.abs(np.mod(u, period) - period / 2)
-        return 0.5 + 0.5 * np.sin(2 * np.pi * (v - 1.2 * col) / (period * 0.8))
+    if kind == "boucle":  # nubby loops: a heavy winter boucle / tweed, not periodic at all
+        noise = np.random.default_rng(_ROOT_SEED).normal(128, 40, u.shape).clip(0, 255)
+        blobs = np.asarray(Image.fromarray(noise.astype(np.uint8)).filter(
+            ImageFilter.GaussianBlur(period / 4 * _TILE_RES)), np.float64)
+        blobs -= blobs.mean()
+        return 1 / (1 + np.exp(-blobs / (blobs.std() * 0.35)))
     raise ValueError(f"Unknown fabric texture {kind!r}.")
 
 
@@ -494,23 +501,13 @@ def _small_grid() -> tuple[np.ndarray, np.ndarray]:
     return ys, xs
 
 
-def _edge_distance(mask: np.ndarray, depth: int) -> np.ndarray:
-    """For each pixel, how many pixels of mask follow it straight down or straight up,
-    whichever is fewer, counted up to depth."""
-    out = np.full(mask.shape, depth, np.int16)
-    for step in (1, -1):
-        run = np.zeros(mask.shape, np.int16)
-        cont = mask.copy()
-        for j in range(1, depth + 1):
-            if step == 1:
-                cont[:-j] &= mask[j:]
-                cont[-j:] = False
-            else:
-                cont[j:] &= mask[:-j]
-                cont[:j] = False
-            run += cont
-        np.minimum(out, run, out=out)
-    return out
+def _depth_above_edge(mask: np.ndarray, depth: int) -> np.ndarray:
+    """For each pixel of mask, how many pixels of mask follow it straight down (capped at
+    depth): 0 on a lower edge. Meaningless outside mask."""
+    h = mask.shape[0]
+    rows = np.arange(h, dtype=np.int32)[:, None]
+    next_gap = np.minimum.accumulate(np.where(mask, h, rows)[::-1], axis=0)[::-1]
+    return np.minimum(next_gap - rows - 1, depth)
 
 
 def _region(parts: Sequence[tuple[str, list[Point]]]) -> tuple[float, float, float, float]:
@@ -563,9 +560,9 @@ def _draw_usage(usage: str, article: str, pose: _Pose, fill: np.ndarray, tone: n
 
     if usage == "Party":  # sparkles: little four-point stars all over the product
         ys_, xs_ = np.nonzero(fill_mask[::4, ::4])
-        count = int(np.clip(len(xs_) * 16 / (px * px) / 120, 12, 60))
+        count = int(np.clip(len(xs_) * 16 / (px * px) / 190, 10, 36))
         # A bright star on a dark halo shows on any colour.
-        arm, rr, lw = 4.5 * px, 1.6 * px, max(1, round(1.1 * px))
+        arm, rr, lw = 4.2 * px, 1.6 * px, max(1, round(1.1 * px))
         halo = max(1, round(0.9 * px))
         for k in rng.choice(len(xs_), size=min(count, len(xs_)), replace=False):
             qx, qy = xs_[k] * 4 + 2, ys_[k] * 4 + 2
@@ -678,7 +675,8 @@ def render_item(item: Mapping[str, Any], seed: int = 0) -> Image.Image:
     texture = texture.point(_scale_lut(amp))
     toned = Image.new("RGB", size, _rgb(tone))
     fabric_rgb = Image.composite(toned, Image.new("RGB", size, _rgb(fill)), texture)
-    shade_rgb = Image.composite(toned, Image.new("RGB", size, _rgb(shade)), texture)
+    shade_rgb = (Image.composite(toned, Image.new("RGB", size, _rgb(shade)), texture)
+                 if any(role == "shade" for role, _ in parts) else None)
     if usage == "Formal":  # a sheen: a soft diagonal highlight
         a, t = pose.to_object()
         k = _TILE_RES * 0.7
@@ -724,14 +722,13 @@ def render_item(item: Mapping[str, Any], seed: int = 0) -> Image.Image:
         draw.line(ring, fill=_rgb(outline), width=stroke, joint="curve")
         cdraw.line(ring, fill=255, width=stroke, joint="curve")
 
-    # Gender: the trim along every lower edge (hems) and upper edge (collars, waistbands,
-    # shoe openings) of the fill parts.
+    # Gender: the hem trim along every lower edge of the fill parts.
     trim = cut["trim"]
     if trim:
         depth = round(8.0 * pose.px)
-        run = _edge_distance(fill_mask, depth)  # fill pixels to the nearest horizontal edge
+        run = _depth_above_edge(fill_mask, depth)
         edge = fill_mask & (run < depth)
-        if trim == "scallop":  # half discs standing on the edge
+        if trim == "scallop":  # half discs standing on the hem
             a, t = pose.to_object()
             ys, xs = np.nonzero(edge)
             u = a[0, 0] * xs + a[0, 1] * ys + t[0]
@@ -750,19 +747,23 @@ def render_item(item: Mapping[str, Any], seed: int = 0) -> Image.Image:
     cover_small.paste(cover.resize(small, Image.Resampling.BOX), at)
     product_small = Image.new("RGB", IMAGE_SIZE, (0, 0, 0))
     product_small.paste(canvas.resize(small, Image.Resampling.BOX), at)
-    product = np.asarray(product_small, np.float32)
-    alpha = np.asarray(cover_small, np.float32)[..., None] / 255.0
-    shadow = Image.new("L", IMAGE_SIZE, 0)
-    shadow.paste(cover_small, (3, 4))
-    shadow = shadow.filter(ImageFilter.GaussianBlur(4))
+    # The shadow is blurry anyway: blur it at half size.
+    half = (w // 2, h // 2)
+    shadow = Image.new("L", half, 0)
+    shadow.paste(cover_small.resize(half, Image.Resampling.BOX), (1, 2))
+    shadow = shadow.filter(ImageFilter.GaussianBlur(2)).resize(IMAGE_SIZE, Image.Resampling.BILINEAR)
     ys, xs = _small_grid()
     ga = rng.uniform(0, 2 * np.pi)
+    level = rng.uniform(212, 246)
+    tint = rng.uniform(-4, 4, size=3).astype(np.float32)
     grad = (math.cos(ga) * (xs / w - 0.5) + math.sin(ga) * (ys / h - 0.5)) * rng.uniform(0, 24)
-    base = (rng.uniform(212, 246) + rng.uniform(-4, 4, size=3)).astype(np.float32)
-    background = (base + grad[..., None]) * (
-        1.0 - np.asarray(shadow, np.float32)[..., None] * np.float32(0.13 / 255.0))
-    out = background * (1 - alpha) + product  # the product is premultiplied by its cover
-    out *= np.float32(rng.uniform(0.93, 1.06))
+    keep = 1.0 - np.asarray(cover_small, np.float32) / np.float32(255)  # background showing
+    lit = 1.0 - np.asarray(shadow, np.float32) * np.float32(0.13 / 255)
+    gain = np.float32(rng.uniform(0.93, 1.06))
+    background = ((grad + np.float32(level)) * lit * keep * gain)[..., None]
+    out = np.asarray(product_small, np.float32) * gain  # premultiplied by its cover
+    out += background
+    out += tint * (keep * gain)[..., None]
     bank = _noise_bank()
     start = int(rng.integers(0, bank.size - out.size))
     out += bank[start:start + out.size].reshape(out.shape) * np.float32(rng.uniform(1.5, 4.0))
