@@ -560,7 +560,7 @@ def _draw_usage(usage: str, article: str, pose: _Pose, fill: np.ndarray, tone: n
 
     if usage == "Party":  # sparkles: little four-point stars all over the product
         ys_, xs_ = np.nonzero(fill_mask[::4, ::4])
-        count = int(np.clip(len(xs_) * 16 / (px * px) / 190, 10, 36))
+        count = int(np.clip(len(xs_) * 16 / (px * px) / 150, 12, 45))
         # A bright star on a dark halo shows on any colour.
         arm, rr, lw = 4.2 * px, 1.6 * px, max(1, round(1.1 * px))
         halo = max(1, round(0.9 * px))
