@@ -27,6 +27,7 @@ def build_tiny_world(root: Path) -> Path:
     """A generated catalog with quick-trained taggers: what the bench measures when no data dir
     with real models is given (the shapes are tiny, so only the overhead figures mean much)."""
     from stylist.catalog.demo import generate_demo_catalog
+    from stylist.catalog.schema import ATTRIBUTES
     from stylist.catalog.store import Catalog, ingest
     from stylist.models.attributes import train_attribute_heads
     from stylist.models.cnn import train_cnn
@@ -42,17 +43,7 @@ def build_tiny_world(root: Path) -> Path:
         settings,
         quick=True,
         progress=False,
-        routing={
-            "resnet18": [
-                "gender",
-                "masterCategory",
-                "subCategory",
-                "articleType",
-                "baseColour",
-                "season",
-                "usage",
-            ]
-        },
+        routing={"resnet18": list(ATTRIBUTES)},
     )
     train_encoder(catalog, settings, quick=True, progress=False)
     train_attribute_heads(catalog, settings, quick=True, progress=False)
