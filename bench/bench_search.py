@@ -8,6 +8,7 @@ for every search backend). Prints one JSON object.
 
     python bench/bench_search.py                 # 5,000 and 44,000 items
     python bench/bench_search.py --sizes 200000  # the large catalog (several minutes to build)
+    python bench/bench_search.py --sizes 200000 --workdir /tmp/b --build-only  # build, keep
     python bench/bench_search.py --quick         # 5,000 items, few queries
 """
 
@@ -132,6 +133,8 @@ def build(settings: StyleSettings, items: pd.DataFrame, dim: int, rng) -> dict:
     from stylist.vectorstore.index import MAX_UPSERT, item_metadata, open_collections
 
     main, images = open_collections(settings, _BenchEncoder(dim), create=True)
+    if main.count() == images.count() == len(items):  # kept from an earlier run (--workdir)
+        return {"build_s": None, "store_reused": True}
     started = time.perf_counter()
     for start in range(0, len(items), MAX_UPSERT):
         part = items.iloc[start : start + MAX_UPSERT]
@@ -158,10 +161,14 @@ def timed(fn, queries) -> dict:
     }
 
 
+def _settings(workdir: Path, n: int) -> StyleSettings:
+    return StyleSettings(data_dir=workdir / f"n{n}", chroma_collection=f"bench-{n}")
+
+
 def bench_size(n: int, dim: int, n_queries: int, workdir: Path, k: int = 10) -> dict:
     rng = np.random.default_rng(n)
     items = synthetic_catalog(n)
-    settings = StyleSettings(data_dir=workdir / f"n{n}", chroma_collection=f"bench-{n}")
+    settings = _settings(workdir, n)
     out: dict = {"items": n, "dim": dim, **build(settings, items, dim, rng)}
     catalog = Catalog(items)
     encoder = _BenchEncoder(dim)
@@ -225,6 +232,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--quick", action="store_true", help="5,000 items, 30 queries")
     parser.add_argument("--threads", type=int, default=1, help="BLAS / torch threads")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="Keep the built stores here and reuse them on the next run (the 200,000-item "
+        "build takes minutes; it can run at low priority while queries are timed later)",
+    )
+    parser.add_argument("--build-only", action="store_true", help="build the stores, time nothing")
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.queries = [5000], 30
@@ -236,9 +251,17 @@ def main(argv: list[str] | None = None) -> None:
         pass
     results = {"threads": args.threads, "sizes": []}
     with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
+        workdir = args.workdir or Path(tmp)
         for n in args.sizes:
             print(f"… {n} items", file=sys.stderr)
-            results["sizes"].append(bench_size(n, args.dim, args.queries, Path(tmp)))
+            if args.build_only:
+                settings = _settings(workdir, n)
+                rng = np.random.default_rng(n)
+                results["sizes"].append(
+                    {"items": n, **build(settings, synthetic_catalog(n), args.dim, rng)}
+                )
+                continue
+            results["sizes"].append(bench_size(n, args.dim, args.queries, workdir))
     results["max_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     print(json.dumps(results, indent=2))
 

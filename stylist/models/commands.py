@@ -99,7 +99,7 @@ def register(app: typer.Typer, train_app: typer.Typer, eval_app: typer.Typer) ->
                        '\'{"mobilenet_v2": ["gender", ...], "resnet18": ["articleType", ...]}\' '
                        "or a JSON file."),
         backbone: str | None = typer.Option(
-            None, help="One backbone for all 7 attributes: resnet18, resnet50 or mobilenet_v2."),
+            None, help="One backbone for all 7 attributes: resnet18, resnet50, mobilenet_v2, mobilenet_v3_small or mobilenet_v3_large."),
         epochs: int | None = typer.Option(None, min=1, help="Training epochs (default 8)."),
         batch_size: int | None = typer.Option(None, min=2),
         lr: float | None = typer.Option(None, min=0.0, help="Peak one-cycle learning rate."),

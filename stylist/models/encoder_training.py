@@ -42,6 +42,7 @@ from tqdm import tqdm
 from stylist.catalog.schema import ATTRIBUTES
 from stylist.catalog.store import Catalog
 from stylist.models import reporting
+from stylist.models.augment import augment
 from stylist.models.encoder import (
     Encoder,
     build_encoder,
@@ -74,6 +75,9 @@ class EncoderTrainOptions:
     aux_weight: float = 10.0
     field_caption_prob: float = 0.3  # share of captions that add season + usage to the name
     flip: bool = True
+    # Small random affine moves (rotation, scale, shift; colour untouched) on top of the flips:
+    # the CNN's colour-safe augmentation. Off by default; the demo config turns it on.
+    affine: bool = False
     seed: int = 0
     # Fine-tuning a pretrained encoder: how many transformer blocks (per tower) to train besides
     # the projection layers; 0 = projections only.
@@ -337,8 +341,12 @@ def train_encoder(
         sums = np.zeros(2)
         for step in range(steps_per_epoch):
             idx = order[step * batch:(step + 1) * batch]
-            x = encoder.normalize_pixels(train.pixels[idx])
-            if options.flip:
+            if options.affine:  # flips included; works on [0, 1] pixels, before normalising
+                x = augment(train.pixels[idx].to(encoder.device).float().div_(255.0))
+                x = encoder.standardize(x)
+            else:
+                x = encoder.normalize_pixels(train.pixels[idx])
+            if options.flip and not options.affine:
                 flip = torch.from_numpy(rng.random(len(idx)) < 0.5).to(x.device)
                 x = torch.where(flip[:, None, None, None], x.flip(-1), x)
             use_fields = rng.random(len(idx)) < options.field_caption_prob

@@ -173,21 +173,16 @@ def build_index(
     encode_seconds = 0.0
     bar = tqdm(total=len(todo), desc="index", unit="item", disable=not progress)
     try:
-        for part in _chunks(todo, chunk):
-            t0 = time.perf_counter()
-            fused_emb = None
-            if cached is not None:
-                rows = cached.rows(part["id"].to_numpy())
-                image_emb, fused_emb = cached.image[rows], cached.fused[rows]
-            else:
-                image_emb = encoder.encode_images(
-                    part["image"].tolist(), batch_size=settings.batch_size
-                )
+        t0 = time.perf_counter()
+        for part, image_emb, fused_emb in _embedded_chunks(
+            todo, encoder, cached, chunk, settings.batch_size
+        ):
             encode_seconds += time.perf_counter() - t0
             if pending is not None:
                 pending.result()  # at most one write in flight: bounded memory, errors surface
             pending = writer.submit(_write_chunk, main, images, encoder, part, image_emb, fused_emb)
             bar.update(len(part))
+            t0 = time.perf_counter()
         if pending is not None:
             pending.result()
     finally:
@@ -208,6 +203,26 @@ def build_index(
         "encode_seconds": round(encode_seconds, 2),  # image encoding, in the main thread
         "items_per_s": round(len(todo) / seconds, 1) if seconds > 0 and len(todo) else None,
     }
+
+
+def _embedded_chunks(
+    todo: pd.DataFrame, encoder: Encoder, cached, chunk: int, batch_size: int
+) -> Iterator[tuple[pd.DataFrame, np.ndarray, np.ndarray | None]]:
+    """(rows, image embeddings, fused embeddings or None) per chunk of `todo`. Without a cache
+    the images stream through one `iter_image_batches` over all of `todo`, so decoding runs
+    ahead across chunk boundaries too; the fused embedding is then left to the writer."""
+    if cached is not None:
+        for part in _chunks(todo, chunk):
+            rows = cached.rows(part["id"].to_numpy())
+            yield part, cached.image[rows], cached.fused[rows]
+        return
+    start, buffered = 0, []
+    batch_size = min(batch_size, chunk)  # a chunk is never more than asked for
+    for rows, embeddings in encoder.iter_image_batches(todo["image"].tolist(), batch_size):
+        buffered.append(embeddings)
+        if rows.stop - start >= chunk or rows.stop == len(todo):
+            yield todo.iloc[start : rows.stop], np.concatenate(buffered), None
+            start, buffered = rows.stop, []
 
 
 def _write_chunk(

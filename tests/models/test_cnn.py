@@ -139,6 +139,37 @@ def test_multitask_cnn_routes_attributes_to_their_backbone():
     assert set(model.backbones) == set(ROUTING)
 
 
+@pytest.mark.parametrize("backbone", ["mobilenet_v3_small", "mobilenet_v3_large"])
+def test_mobilenet_v3_backbones_serve_every_attribute_with_current_batchnorm(backbone):
+    from stylist.models.cnn import MultiTaskCNN
+
+    model = MultiTaskCNN({backbone: list(ATTRIBUTES)}, {a: 3 for a in ATTRIBUTES})
+    assert all(tuple(v.shape) == (2, 3) for v in model(torch.zeros(2, 3, 40, 32)).values())
+    # torchvision's 0.01 lets the running statistics lag a short training run so far that
+    # evaluation collapses to one class; every BatchNorm must follow the weights at 0.1.
+    momenta = {m.momentum for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)}
+    assert momenta == {0.1}
+
+
+def test_label_smoothing_never_pulls_examples_towards_a_heavily_weighted_class():
+    from stylist.models.cnn import smoothed_cross_entropy
+
+    logits = torch.tensor([[2.0, 0.5, 0.0], [0.3, 1.5, 0.0]], requires_grad=True)
+    target = torch.tensor([0, 1])
+    # No weights: exactly PyTorch's own label smoothing.
+    expected = torch.nn.functional.cross_entropy(logits, target, label_smoothing=0.1)
+    assert torch.allclose(smoothed_cross_entropy(logits, target, None, 0.1), expected)
+    # Class 2 is rare and heavily weighted, but neither example is of class 2: the loss must
+    # push its logit down for both (PyTorch's weighted smoothing pushes it up).
+    weight = torch.tensor([1.0, 1.0, 100.0])
+    smoothed_cross_entropy(logits, target, weight, 0.1).backward()
+    assert (logits.grad[:, 2] > 0).all()
+    # Weights scale examples: the heavier example dominates the average.
+    heavy_first = smoothed_cross_entropy(logits.detach(), target, torch.tensor([9.0, 1.0, 1.0]), 0)
+    per_example = torch.nn.functional.cross_entropy(logits.detach(), target, reduction="none")
+    assert torch.allclose(heavy_first, (9 * per_example[0] + per_example[1]) / 10)
+
+
 def test_augmentation_keeps_shape_and_colours():
     from stylist.models.cnn import augment
 

@@ -134,6 +134,24 @@ def test_encodings_are_normalised_float32_of_the_right_shape(tiny, tmp_path):
     np.testing.assert_allclose(fused[0], manual / np.linalg.norm(manual), atol=1e-6)
 
 
+def test_streamed_batches_match_encode_images_and_surface_a_bad_picture(tiny, tmp_path):
+    from stylist.images import ImageRejected
+
+    pictures = _pictures()
+    batches = list(tiny.iter_image_batches(pictures, batch_size=2))
+    assert [(rows.start, rows.stop) for rows, _ in batches] == [(0, 2), (2, 4), (4, 5)]
+    streamed = np.concatenate([embeddings for _, embeddings in batches])
+    np.testing.assert_allclose(streamed, tiny.encode_images(pictures, batch_size=5), atol=1e-5)
+    assert list(tiny.iter_image_batches([], batch_size=2)) == []
+    # A picture that fails to decode (in the read-ahead thread) is raised at its own batch.
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not a picture")
+    stream = tiny.iter_image_batches([*pictures[:2], broken], batch_size=2)
+    assert next(stream)[0] == slice(0, 2)
+    with pytest.raises(ImageRejected):
+        next(stream)
+
+
 def test_preprocessing_keeps_the_whole_portrait(tiny):
     # A tall picture whose bottom rows are red (shoes, hems). Squashing keeps them; open_clip's
     # default centre crop would cut them off.
