@@ -153,7 +153,9 @@ class HeadsConfig:
     batch_size: int = 256
     lr: float = 2e-3
     weight_decay: float = 0.01
-    label_smoothing: float = 0.05
+    # 0.15 (was 0.05): on the 3,000-item demo with the 512-d demo encoder, season F1 0.900 -> 0.914
+    # at the same cost (0.1 and 0.2 gave 0.912 and 0.915).
+    label_smoothing: float = 0.15
     validation_fraction: float = 0.1
     seed: int = 0
 

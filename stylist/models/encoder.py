@@ -44,7 +44,9 @@ from open_clip.transform import PreprocessCfg, image_transform_v2
 from PIL import Image
 from tqdm import tqdm
 
+from stylist.models import towers  # noqa: F401 - registers the demo towers with timm
 from stylist.models.errors import EncoderUnavailable
+from stylist.models.text_prefix import encode_text_prefix, supports_prefix
 from stylist.settings import StyleSettings, get_settings
 
 __all__ = [
@@ -269,6 +271,7 @@ class Encoder:
         std = torch.tensor(self.preprocess_cfg["std"], dtype=torch.float32).view(1, 3, 1, 1)
         self._mean, self._std = mean.to(self.device), std.to(self.device)
         self.dim = int(self._output_dim())
+        self._prefix_checked: bool | None = None  # see _text_features
 
     def __repr__(self) -> str:
         return f"Encoder(spec={self.spec!r}, dim={self.dim}, device={self.device.type})"
@@ -385,8 +388,24 @@ class Encoder:
             for part in tqdm(list(_batches(len(texts), size)), desc="encode texts",
                              disable=not progress, unit="batch"):
                 tokens = self.tokenize(texts[part]).to(self.device)
-                out[part] = _normalised(self.model.encode_text(tokens))
+                out[part] = _normalised(self._text_features(tokens))
         return out
+
+    def _text_features(self, tokens: torch.Tensor) -> torch.Tensor:
+        """The text tower on the used prefix of the rows when that is exact for this model
+        (text_prefix.py), checked once against the full computation; else the full rows."""
+        if self._prefix_checked is None:
+            self._prefix_checked = False
+            if supports_prefix(self.model):
+                sample = tokens[:4]  # a few rows decide; the check must not cost a batch
+                full = self.model.encode_text(sample)
+                prefix = encode_text_prefix(self.model, sample)
+                self._prefix_checked = bool(torch.allclose(prefix, full, rtol=1e-4, atol=1e-5))
+                if not self._prefix_checked:
+                    log.info("%s: prefix text encoding disagrees; using full rows", self.spec)
+        if self._prefix_checked:
+            return encode_text_prefix(self.model, tokens)
+        return self.model.encode_text(tokens)
 
     @staticmethod
     def fuse(image_emb: np.ndarray, text_emb: np.ndarray, image_weight: float = 0.9) -> np.ndarray:

@@ -102,6 +102,20 @@ def test_save_then_load_every_local_form_gives_identical_embeddings(tiny, saved_
     assert len(hashes) == 1  # the same weights, the same hash, whatever the spec's form
 
 
+def test_the_demo_architecture_builds_through_the_factory_and_round_trips(isolated_settings):
+    # stylist-demo's image tower is a timm model that Stylist registers (towers.py); a saved
+    # demo encoder must load in a fresh process's way (config from the file) and agree.
+    demo = build_encoder("stylist-demo", seed=0)
+    assert demo.dim == 512 and demo.image_size == (80, 64)
+    assert type(demo.model.visual.trunk).__name__ == "ResNet"
+    saved = save_encoder(demo, demo_encoder_dir(isolated_settings))
+    loaded = load_encoder(str(saved))
+    pictures = _pictures()
+    np.testing.assert_allclose(loaded.encode_images(pictures), demo.encode_images(pictures),
+                               atol=1e-6)
+    np.testing.assert_allclose(loaded.encode_texts(TEXTS), demo.encode_texts(TEXTS), atol=1e-6)
+
+
 def test_plain_open_clip_config_plus_checkpoint_loads_through_the_factory(tiny, saved_demo):
     # A plain open_clip config (no preprocess section), as open_clip ships its own.
     spec = f"{MODEL_CONFIGS_DIR / 'stylist-tiny.json'}:{saved_demo / CHECKPOINT_NAME}"
@@ -257,3 +271,40 @@ def test_save_replaces_an_existing_encoder_atomically(tiny, saved_demo):
     leftovers = [p.name for p in saved_demo.parent.iterdir() if p.name != saved_demo.name]
     assert leftovers == []  # no staging or old directories left behind
     assert sorted(p.name for p in saved_demo.iterdir()) == sorted([CONFIG_NAME, CHECKPOINT_NAME])
+
+
+# --- text embeddings on the used prefix ----------------------------------------------------
+
+
+def test_text_embeddings_skip_the_padding_and_equal_the_full_context(tiny):
+    from stylist.models.text_prefix import supports_prefix
+
+    assert supports_prefix(tiny.model)
+    texts = ["Nike Men Black Sports Shoes", "Red dress", ""]
+    tokens = tiny.tokenize(texts)
+    with torch.inference_mode():
+        full = torch.nn.functional.normalize(tiny.model.encode_text(tokens), dim=-1).numpy()
+    widths: list[int] = []
+    hook = tiny.model.transformer.register_forward_hook(
+        lambda _module, args, _out: widths.append(args[0].shape[1]))
+    try:
+        tiny.encode_texts(texts)  # the first batch is checked against the full rows
+        got = tiny.encode_texts(texts)
+    finally:
+        hook.remove()
+    np.testing.assert_allclose(got, full, atol=1e-5)
+    context = tokens.shape[1]
+    assert widths[-1] < context  # the second call ran on the prefix only
+    assert widths[-1] == int(tokens.argmax(dim=-1).max()) + 1
+
+
+def test_towers_that_see_the_whole_row_keep_the_full_context(tiny):
+    from stylist.models.text_prefix import supports_prefix
+
+    tiny.model.text_pool_type = "last"  # SigLIP-style pooling: padding matters
+    assert not supports_prefix(tiny.model)
+    texts = ["Nike Men Black Sports Shoes", "Red dress"]
+    with torch.inference_mode():
+        full = torch.nn.functional.normalize(
+            tiny.model.encode_text(tiny.tokenize(texts)), dim=-1).numpy()
+    np.testing.assert_allclose(tiny.encode_texts(texts), full, atol=1e-6)
