@@ -36,12 +36,12 @@ def default_items(model: str) -> int:
 
 
 def measure(model: str, items: int, batch_size: int, catalog_root: Path, workdir: Path) -> dict:
+    import pandas as pd
+
     from stylist.catalog.store import Catalog, ingest
     from stylist.models.encoder import build_encoder, save_encoder
     from stylist.settings import StyleSettings
     from stylist.vectorstore.index import build_index
-
-    import pandas as pd
 
     settings = StyleSettings(data_dir=workdir, batch_size=batch_size)
     workdir.mkdir(parents=True)
