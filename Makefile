@@ -31,7 +31,8 @@ system-deps:
 		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core; \
 	fi
 
-test: setup system-deps
+# Lint first: a red lint fails CI before the suite spends its minutes.
+test: setup lint system-deps
 	$(PY) -m pytest -q -ra
 
 demo: setup

@@ -47,7 +47,8 @@ def measure(model: str, items: int, batch_size: int, catalog_root: Path, workdir
     workdir.mkdir(parents=True)
     styles = workdir / "styles.csv"  # the first `items` rows of the generated catalog
     pd.read_csv(catalog_root / "styles.csv", dtype=str, keep_default_na=False).head(items).to_csv(
-        styles, index=False)
+        styles, index=False
+    )
     ingest(styles, catalog_root / "images", settings, progress=False)
     catalog = Catalog.load(settings)
     encoder = build_encoder(model, seed=0, batch_size=batch_size)
@@ -80,7 +81,9 @@ def measure(model: str, items: int, batch_size: int, catalog_root: Path, workdir
         "build_index_items_per_s": round(index_rate, 2),
         "index_vs_encode_ratio": round(index_rate / encode_rate, 3),
         # The fused document needs the names' text embeddings too: the least work an index can do.
-        "index_vs_encode_images_and_texts_ratio": round(index_rate * (1 / encode_rate + text_s / n), 3),
+        "index_vs_encode_images_and_texts_ratio": round(
+            index_rate * (1 / encode_rate + text_s / n), 3
+        ),
         "build_index_items_per_s_with_startup": round(n / index_s, 2),
         "index_encode_s": result["encode_seconds"],
         "index_startup_s": result["open_seconds"],
@@ -114,8 +117,17 @@ def main(argv: list[str] | None = None) -> None:
         for model, items in wanted.items():
             print(f"… {model}: {items} items", file=sys.stderr)
             runs.append(measure(model, items, args.batch_size, root, Path(tmp) / model))
-    print(json.dumps({"batch_size": args.batch_size, "threads": args.threads, "target_ratio": 0.85,
-                      "runs": runs}, indent=2))
+    print(
+        json.dumps(
+            {
+                "batch_size": args.batch_size,
+                "threads": args.threads,
+                "target_ratio": 0.85,
+                "runs": runs,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -40,18 +40,42 @@ def build_demo(
     settings = settings or get_settings()
     catalog_dir = settings.demo_catalog_dir
     styles = catalog_dir / "styles.csv"
-    _stage("demo catalog", styles.is_file(),
-           lambda: generate_demo_catalog(catalog_dir, n=n, progress=progress), log)
-    _stage("ingest", settings.items_path.is_file(),
-           lambda: ingest(styles, catalog_dir / "images", settings, progress=progress), log)
+    _stage(
+        "demo catalog",
+        styles.is_file(),
+        lambda: generate_demo_catalog(catalog_dir, n=n, progress=progress),
+        log,
+    )
+    _stage(
+        "ingest",
+        settings.items_path.is_file(),
+        lambda: ingest(styles, catalog_dir / "images", settings, progress=progress),
+        log,
+    )
     catalog = Catalog.load(settings)
     models = settings.models_dir
     if settings.encoder == "demo":
-        _stage("encoder", (models / "encoder").is_dir(),
-               lambda: train_encoder(catalog, settings, quick=quick, progress=progress), log)
-    _stage("attribute heads", (models / "attribute-heads.pt").is_file(),
-           lambda: train_attribute_heads(catalog, settings, quick=quick, progress=progress), log)
-    _stage("few-shot head", (models / "fewshot.pt").is_file(),
-           lambda: train_fewshot(catalog, settings, quick=quick, progress=progress), log)
-    _stage("search index", index_is_current(settings),
-           lambda: build_index(settings, progress=progress), log)
+        _stage(
+            "encoder",
+            (models / "encoder").is_dir(),
+            lambda: train_encoder(catalog, settings, quick=quick, progress=progress),
+            log,
+        )
+    _stage(
+        "attribute heads",
+        (models / "attribute-heads.pt").is_file(),
+        lambda: train_attribute_heads(catalog, settings, quick=quick, progress=progress),
+        log,
+    )
+    _stage(
+        "few-shot head",
+        (models / "fewshot.pt").is_file(),
+        lambda: train_fewshot(catalog, settings, quick=quick, progress=progress),
+        log,
+    )
+    _stage(
+        "search index",
+        index_is_current(settings),
+        lambda: build_index(settings, progress=progress),
+        log,
+    )

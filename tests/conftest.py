@@ -17,8 +17,15 @@ def isolated_settings(tmp_path, monkeypatch):
     from stylist.settings import get_settings
 
     monkeypatch.setenv("STYLIST_DATA_DIR", str(tmp_path / "data"))
-    for key in ("GROQ_API_KEY", "OPENAI_API_KEY", "STYLIST_GROQ_API_KEY", "STYLIST_OPENAI_API_KEY",
-                "STYLIST_CHROMA_URL", "STYLIST_ENCODER", "STYLIST_LLM_PROVIDER"):
+    for key in (
+        "GROQ_API_KEY",
+        "OPENAI_API_KEY",
+        "STYLIST_GROQ_API_KEY",
+        "STYLIST_OPENAI_API_KEY",
+        "STYLIST_CHROMA_URL",
+        "STYLIST_ENCODER",
+        "STYLIST_LLM_PROVIDER",
+    ):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env file is read
     get_settings.cache_clear()
@@ -42,7 +49,9 @@ def demo_world(tmp_path_factory):
     from stylist.settings import StyleSettings
 
     data_dir = tmp_path_factory.mktemp("demo-world")
-    settings = StyleSettings(data_dir=data_dir, min_class_count=int(DEMO_WORLD_ENV["STYLIST_MIN_CLASS_COUNT"]))
+    settings = StyleSettings(
+        data_dir=data_dir, min_class_count=int(DEMO_WORLD_ENV["STYLIST_MIN_CLASS_COUNT"])
+    )
     build_demo(settings, n=400, quick=True, progress=False, log=lambda _msg: None)
     return data_dir
 

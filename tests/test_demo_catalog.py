@@ -24,13 +24,20 @@ N = 300
 
 # articleType -> (masterCategory, subCategory) as in the real Kaggle catalog.
 KAGGLE_CATEGORIES = {
-    "Tshirts": ("Apparel", "Topwear"), "Shirts": ("Apparel", "Topwear"),
-    "Kurtas": ("Apparel", "Topwear"), "Dresses": ("Apparel", "Dress"),
-    "Jeans": ("Apparel", "Bottomwear"), "Skirts": ("Apparel", "Bottomwear"),
-    "Casual Shoes": ("Footwear", "Shoes"), "Heels": ("Footwear", "Shoes"),
-    "Flip Flops": ("Footwear", "Flip Flops"), "Sandals": ("Footwear", "Sandal"),
-    "Handbags": ("Accessories", "Bags"), "Watches": ("Accessories", "Watches"),
-    "Belts": ("Accessories", "Belts"), "Caps": ("Accessories", "Headwear"),
+    "Tshirts": ("Apparel", "Topwear"),
+    "Shirts": ("Apparel", "Topwear"),
+    "Kurtas": ("Apparel", "Topwear"),
+    "Dresses": ("Apparel", "Dress"),
+    "Jeans": ("Apparel", "Bottomwear"),
+    "Skirts": ("Apparel", "Bottomwear"),
+    "Casual Shoes": ("Footwear", "Shoes"),
+    "Heels": ("Footwear", "Shoes"),
+    "Flip Flops": ("Footwear", "Flip Flops"),
+    "Sandals": ("Footwear", "Sandal"),
+    "Handbags": ("Accessories", "Bags"),
+    "Watches": ("Accessories", "Watches"),
+    "Belts": ("Accessories", "Belts"),
+    "Caps": ("Accessories", "Headwear"),
     "Sunglasses": ("Accessories", "Eyewear"),
 }
 
@@ -50,8 +57,14 @@ def _foreground(img: Image.Image) -> tuple[np.ndarray, np.ndarray]:
     """(pixels, mask): the product's pixels, told from the light background by their distance
     to the background colour (median of the picture's border)."""
     a = np.asarray(img, np.float32)
-    border = np.concatenate([a[:4].reshape(-1, 3), a[-4:].reshape(-1, 3),
-                             a[:, :4].reshape(-1, 3), a[:, -4:].reshape(-1, 3)])
+    border = np.concatenate(
+        [
+            a[:4].reshape(-1, 3),
+            a[-4:].reshape(-1, 3),
+            a[:, :4].reshape(-1, 3),
+            a[:, -4:].reshape(-1, 3),
+        ]
+    )
     mask = np.abs(a - np.median(border, axis=0)).max(axis=2) > 45
     return a[mask], mask
 
@@ -91,7 +104,10 @@ def test_categories_follow_the_article_type(catalog):
     assert (pairs == 1).all().all()  # one category pair per type
     seen = df.drop_duplicates("articleType").set_index("articleType")
     for article, (master, sub) in KAGGLE_CATEGORIES.items():
-        assert (seen.loc[article, "masterCategory"], seen.loc[article, "subCategory"]) == (master, sub)
+        assert (seen.loc[article, "masterCategory"], seen.loc[article, "subCategory"]) == (
+            master,
+            sub,
+        )
     women_only = df[df["articleType"].isin(["Heels", "Skirts", "Dresses", "Handbags"])]
     assert set(women_only["gender"]) == {"Women"}
 
@@ -109,7 +125,8 @@ def test_same_seed_same_bytes_other_seed_other_catalog(tmp_path, catalog):
     small = generate_demo_catalog(tmp_path / "small", n=40, seed=0, progress=False)
     assert other.read_bytes() != small.read_bytes()
     assert set(_digest(other.parent / "images").values()).isdisjoint(
-        _digest(small.parent / "images").values())
+        _digest(small.parent / "images").values()
+    )
 
 
 def test_render_item_is_deterministic_and_seed_dependent(catalog):
@@ -222,8 +239,9 @@ def test_navy_is_not_black_and_maroon_is_not_red(catalog):
 
     def median_fill(colour: str) -> np.ndarray:
         ids = df.loc[df["baseColour"] == colour, "id"]
-        return np.array([np.median(_foreground(Image.open(images / f"{i}.jpg"))[0], axis=0)
-                         for i in ids])
+        return np.array(
+            [np.median(_foreground(Image.open(images / f"{i}.jpg"))[0], axis=0) for i in ids]
+        )
 
     navy, black = median_fill("Navy Blue"), median_fill("Black")
     assert ((navy[:, 2] - navy[:, 0]) > 35).mean() > 0.9  # navy stays blue
@@ -250,10 +268,21 @@ def test_silhouette_shows_the_type(catalog):
 
 @pytest.mark.parametrize("attribute", ["articleType", "baseColour", "season", "usage", "gender"])
 def test_each_attribute_changes_the_picture(attribute):
-    base = {"id": 12345, "gender": "Men", "articleType": "Shirts", "baseColour": "Blue",
-            "season": "Summer", "usage": "Casual"}
-    other = {"articleType": "Kurtas", "baseColour": "Green", "season": "Winter",
-             "usage": "Sports", "gender": "Unisex"}
+    base = {
+        "id": 12345,
+        "gender": "Men",
+        "articleType": "Shirts",
+        "baseColour": "Blue",
+        "season": "Summer",
+        "usage": "Casual",
+    }
+    other = {
+        "articleType": "Kurtas",
+        "baseColour": "Green",
+        "season": "Winter",
+        "usage": "Sports",
+        "gender": "Unisex",
+    }
     a = np.asarray(render_item(base), np.float32)
     b = np.asarray(render_item({**base, attribute: other[attribute]}), np.float32)
     changed = np.abs(a - b).max(axis=2) > 40

@@ -22,9 +22,9 @@ class CheckpointStore:
     def __init__(self, db_path: Path | None) -> None:
         self.db_path = Path(db_path) if db_path else None
         self._memory = InMemorySaver() if self.db_path is None else None
-        self._per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, BaseCheckpointSaver] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._per_loop: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, BaseCheckpointSaver
+        ] = weakref.WeakKeyDictionary()
 
     @property
     def persistent(self) -> bool:

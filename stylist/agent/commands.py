@@ -9,36 +9,47 @@ from typing import Any
 
 import typer
 
-HELP = ("Type a message and press Enter. /image PATH [message] attaches a photo "
-        "(then asks about it), /new starts a new conversation, /quit leaves.")
+HELP = (
+    "Type a message and press Enter. /image PATH [message] attaches a photo "
+    "(then asks about it), /new starts a new conversation, /quit leaves."
+)
 
 
 def _artifact_lines(artifact: dict[str, Any]) -> list[str]:
     """A few plain lines per artifact (the web UI renders cards instead)."""
     kind = artifact.get("kind")
     if kind == "tags":
-        return [f"    {a}: " + ", ".join(f"{r['label']} {r['confidence']:.0%}" for r in ranked)
-                for a, ranked in artifact["attributes"].items()]
+        return [
+            f"    {a}: " + ", ".join(f"{r['label']} {r['confidence']:.0%}" for r in ranked)
+            for a, ranked in artifact["attributes"].items()
+        ]
     if kind == "products":
         return [f"    #{p['id']} {p['name']} — ${p['price']:.2f}" for p in artifact["products"]]
     if kind == "outfit":
-        return [f"    {s['slot']}: #{s['product']['id']} {s['product']['name']} — "
-                f"${s['product']['price']:.2f}" for s in artifact["slots"]]
+        return [
+            f"    {s['slot']}: #{s['product']['id']} {s['product']['name']} — "
+            f"${s['product']['price']:.2f}"
+            for s in artifact["slots"]
+        ]
     if kind == "caption":
         return [f"    “{artifact['caption']}”"]
     if kind == "fewshot":
         if artifact["mode"] == "teach":
             return [f"    learned '{artifact['label']}'"]
-        return ["    " + ", ".join(f"{r['label']} {r['confidence']:.0%}"
-                                    for r in artifact["predictions"])]
+        return [
+            "    "
+            + ", ".join(f"{r['label']} {r['confidence']:.0%}" for r in artifact["predictions"])
+        ]
     return []
 
 
 async def _chat(session, read_line, echo) -> None:
     from stylist.images import ImageRejected
 
-    echo(f"Stylist — {session.provider_config().display_name} "
-         f"({session.provider_config().model}). {HELP}")
+    echo(
+        f"Stylist — {session.provider_config().display_name} "
+        f"({session.provider_config().model}). {HELP}"
+    )
     while True:
         line = await read_line()
         if line is None:
@@ -112,12 +123,15 @@ async def _turn(session, text: str, photos: list[str], echo) -> None:
 def register(app: typer.Typer) -> None:
     @app.command()
     def chat(
-        provider: str = typer.Option(None, help="auto, groq, openai, ollama, openai-compatible "
-                                                "or offline (default: settings)"),
+        provider: str = typer.Option(
+            None,
+            help="auto, groq, openai, ollama, openai-compatible or offline (default: settings)",
+        ),
         model: str = typer.Option(None, help="model name for the provider"),
         base_url: str = typer.Option(None, help="base URL (ollama / openai-compatible)"),
-        thread: str = typer.Option(None, help="continue a conversation by its thread id "
-                                              "(needs STYLIST_CHECKPOINT_DB)"),
+        thread: str = typer.Option(
+            None, help="continue a conversation by its thread id (needs STYLIST_CHECKPOINT_DB)"
+        ),
         image: Path = typer.Option(None, help="start by asking about this photo"),
     ) -> None:
         """Chat with the stylist in the terminal (/image PATH attaches a photo, /quit leaves)."""

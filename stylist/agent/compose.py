@@ -33,8 +33,10 @@ def _money(value: float) -> str:
 
 def _item(product: Mapping[str, Any]) -> str:
     attrs = product["attributes"]
-    return (f"**{product['name']}** — {_money(product['price'])} "
-            f"({attrs['baseColour']} {attrs['articleType']}, {attrs['usage']}, {attrs['season']})")
+    return (
+        f"**{product['name']}** — {_money(product['price'])} "
+        f"({attrs['baseColour']} {attrs['articleType']}, {attrs['usage']}, {attrs['season']})"
+    )
 
 
 def _tags(artifact: Mapping[str, Any]) -> str:
@@ -55,13 +57,18 @@ def _tags(artifact: Mapping[str, Any]) -> str:
     season, _ = top("season")
     photo = artifact["photo"].capitalize()
     if not kind:
-        return (f"I can't tell what kind of garment {artifact['photo']} shows with confidence; "
-                "a clearer photo on a plain background helps.")
+        return (
+            f"I can't tell what kind of garment {artifact['photo']} shows with confidence; "
+            "a clearer photo on a plain background helps."
+        )
     described = " ".join(w for w in (colour, kind) if w)
     text = f"{photo} looks like a {described}" + (f" ({gender})" if gender else "")
     text += f" — {p_kind:.0%} sure of the type"
     text += f", {p_colour:.0%} of the colour" if colour else ", colour unclear"
-    extras = [f"{usage.lower()} wear" if usage else "", f"{season.lower()} weight" if season else ""]
+    extras = [
+        f"{usage.lower()} wear" if usage else "",
+        f"{season.lower()} weight" if season else "",
+    ]
     text += "; " + ", ".join(e for e in extras if e) + "." if any(extras) else "."
     if min(p_kind, p_colour or 1.0) < 0.5:
         alts = [r["label"] for r in (attrs.get("articleType") or [])[1:2] if r["label"] != OTHER]
@@ -72,10 +79,14 @@ def _tags(artifact: Mapping[str, Any]) -> str:
 def _products(artifact: Mapping[str, Any]) -> str:
     products = artifact["products"][:MAX_LISTED]
     if not products:
-        where = f" ({', '.join(f'{v}' for v in artifact['filters'].values())})" if artifact[
-            "filters"] else ""
-        return (f"I found nothing in the catalog for that{where}. Try fewer filters or a "
-                "higher budget.")
+        where = (
+            f" ({', '.join(f'{v}' for v in artifact['filters'].values())})"
+            if artifact["filters"]
+            else ""
+        )
+        return (
+            f"I found nothing in the catalog for that{where}. Try fewer filters or a higher budget."
+        )
     lines = [f"{artifact['title']}:"]
     lines += [f"{i}. {_item(p)}" for i, p in enumerate(products, 1)]
     colours = sorted({p["attributes"]["baseColour"] for p in products})
@@ -115,9 +126,11 @@ def _outfit(artifact: Mapping[str, Any]) -> str:
 def _fewshot(artifact: Mapping[str, Any]) -> str:
     if artifact["mode"] == "teach":
         n = len(artifact["photo_ids"])
-        return (f"Got it — I learned your '{artifact['label']}' style from {n} photo"
-                f"{'s' if n != 1 else ''}. Attach another photo and ask \"which style is this?\" "
-                "to try it.")
+        return (
+            f"Got it — I learned your '{artifact['label']}' style from {n} photo"
+            f'{"s" if n != 1 else ""}. Attach another photo and ask "which style is this?" '
+            "to try it."
+        )
     ranked = artifact["predictions"]
     if not ranked:
         return "I could not match that photo to a style."
@@ -128,8 +141,13 @@ def _fewshot(artifact: Mapping[str, Any]) -> str:
     return text + "."
 
 
-_WRITERS = {"tags": _tags, "products": _products, "outfit": _outfit,
-            "caption": lambda a: f"Caption: “{a['caption']}”", "fewshot": _fewshot}
+_WRITERS = {
+    "tags": _tags,
+    "products": _products,
+    "outfit": _outfit,
+    "caption": lambda a: f"Caption: “{a['caption']}”",
+    "fewshot": _fewshot,
+}
 
 
 def compose_answer(results: Sequence[ToolMessage], *, last_text: str = "") -> str:
@@ -148,7 +166,8 @@ def compose_answer(results: Sequence[ToolMessage], *, last_text: str = "") -> st
         if writer:
             parts.append(writer(artifact))
         showed_products |= artifact.get("kind") in ("products", "outfit") and bool(
-            artifact.get("products") or artifact.get("slots"))
+            artifact.get("products") or artifact.get("slots")
+        )
     if showed_products and not asked_budget:
         parts.append("Tell me the occasion, season or a budget and I'll narrow it down.")
     return "\n\n".join(parts)

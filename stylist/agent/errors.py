@@ -34,8 +34,12 @@ def _is_timeout(exc: BaseException) -> bool:
 def _is_connection_error(exc: BaseException) -> bool:
     if isinstance(exc, ConnectionError):
         return True
-    return type(exc).__name__ in {"APIConnectionError", "ConnectError", "RemoteProtocolError",
-                                  "ConnectTimeout"}
+    return type(exc).__name__ in {
+        "APIConnectionError",
+        "ConnectError",
+        "RemoteProtocolError",
+        "ConnectTimeout",
+    }
 
 
 def _causes(exc: BaseException):
@@ -55,26 +59,32 @@ def describe_provider_error(exc: BaseException, config: ProviderConfig) -> str:
             return str(err)
         status = _status_code(err)
         if status in (401, 403):
-            return (f"{name} rejected the API key ({status}). "
-                    "Check the key in the settings panel.")
+            return f"{name} rejected the API key ({status}). Check the key in the settings panel."
         if status == 429:
             tries = config.max_retries + 1
-            return (f"{name} is rate-limiting requests (429); I tried {tries} "
-                    f"time{'s' if tries != 1 else ''}. Please wait a moment and try again, "
-                    "or switch to another provider in the settings panel.")
+            return (
+                f"{name} is rate-limiting requests (429); I tried {tries} "
+                f"time{'s' if tries != 1 else ''}. Please wait a moment and try again, "
+                "or switch to another provider in the settings panel."
+            )
         if status == 404:
-            return (f"{name} does not know the model {config.model!r} (404). "
-                    "Check the model name in the settings panel.")
+            return (
+                f"{name} does not know the model {config.model!r} (404). "
+                "Check the model name in the settings panel."
+            )
         if status is not None and status >= 500:
             return f"{name} had a server error ({status}). Please try again in a moment."
         if _is_timeout(err):
-            return (f"{name} did not answer within {config.timeout_s:g} seconds. "
-                    "Please try again, or pick another provider in the settings panel.")
+            return (
+                f"{name} did not answer within {config.timeout_s:g} seconds. "
+                "Please try again, or pick another provider in the settings panel."
+            )
         if _is_connection_error(err):
-            return (f"I could not connect to {name}{where}. Check that it is running and "
-                    "reachable, or pick another provider in the settings panel.")
+            return (
+                f"I could not connect to {name}{where}. Check that it is running and "
+                "reachable, or pick another provider in the settings panel."
+            )
         if status is not None:
             return f"{name} refused the request ({status}). Please check the settings panel."
     log.warning("unexpected chat-model failure", exc_info=exc)
-    return (f"Something went wrong while talking to {name} ({type(exc).__name__}). "
-            "Please try again.")
+    return f"Something went wrong while talking to {name} ({type(exc).__name__}). Please try again."

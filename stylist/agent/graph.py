@@ -59,8 +59,14 @@ def close_dangling_tool_calls(messages: Sequence[BaseMessage]) -> list[ToolMessa
         if isinstance(message, AIMessage):
             for call in message.tool_calls:
                 if call.get("id") and call["id"] not in answered:
-                    missing.append(ToolMessage(content=MISSING_TOOL_RESULT, name=call["name"],
-                                               tool_call_id=call["id"], status="error"))
+                    missing.append(
+                        ToolMessage(
+                            content=MISSING_TOOL_RESULT,
+                            name=call["name"],
+                            tool_call_id=call["id"],
+                            status="error",
+                        )
+                    )
     return missing
 
 
@@ -73,8 +79,14 @@ def _with_tool_results_in_place(messages: Sequence[BaseMessage]) -> list[BaseMes
         if isinstance(message, AIMessage):
             for call in message.tool_calls:
                 if call.get("id") and call["id"] not in answered:
-                    fixed.append(ToolMessage(content=MISSING_TOOL_RESULT, name=call["name"],
-                                             tool_call_id=call["id"], status="error"))
+                    fixed.append(
+                        ToolMessage(
+                            content=MISSING_TOOL_RESULT,
+                            name=call["name"],
+                            tool_call_id=call["id"],
+                            status="error",
+                        )
+                    )
     return fixed
 
 
@@ -87,9 +99,17 @@ def _image_block(photo_id: str) -> dict | None:
         return None
     data = store.path(photo_id).read_bytes()
     # The store validated the bytes on upload; Pillow knows the real format, the URL needs one.
-    mime = "image/png" if data[:8] == b"\x89PNG\r\n\x1a\n" else (
-        "image/webp" if data[8:12] == b"WEBP" else
-        "image/gif" if data[:4] == b"GIF8" else "image/jpeg")
+    mime = (
+        "image/png"
+        if data[:8] == b"\x89PNG\r\n\x1a\n"
+        else (
+            "image/webp"
+            if data[8:12] == b"WEBP"
+            else "image/gif"
+            if data[:4] == b"GIF8"
+            else "image/jpeg"
+        )
+    )
     url = f"data:{mime};base64,{base64.b64encode(data).decode()}"
     return {"type": "image_url", "image_url": {"url": url}}
 
@@ -125,7 +145,9 @@ def build_graph_builder(tools: Sequence[BaseTool]) -> StateGraph:
         response = await runnable.ainvoke(sent)
         if final_only and isinstance(response, AIMessage) and response.tool_calls:
             # Out of budget: keep the text, drop the calls so no call is left without a result.
-            text = response.text or "I have run out of steps for this message; here is what I found."
+            text = (
+                response.text or "I have run out of steps for this message; here is what I found."
+            )
             response = AIMessage(content=text, id=response.id)
         return {"messages": [response]}
 

@@ -13,30 +13,46 @@ from typing import Any
 
 _QUOTED = re.compile(r"[\"“‘']([^\"”’']{1,40})[\"”’']")
 _STYLE_WORD = re.compile(r"\b(style|look|vibe|aesthetic)s?\b")
-_TEACH_VERB = re.compile(r"\b(this is|these are|this's|that's|that is|those are|it's|call (it|this|"
-                         r"these|them)|teach|learn|remember|save)\b")
+_TEACH_VERB = re.compile(
+    r"\b(this is|these are|this's|that's|that is|those are|it's|call (it|this|"
+    r"these|them)|teach|learn|remember|save)\b"
+)
 _TEACH_UNQUOTED = re.compile(
     r"\b(?:this is|these are|that's|that is|those are|it's)\s+(?:my|our)\s+(?:own\s+)?"
-    r"([a-z0-9][\w\-]*(?:\s[a-z0-9][\w\-]*)?)\s+(?:style|look|vibe|aesthetic)\b")
+    r"([a-z0-9][\w\-]*(?:\s[a-z0-9][\w\-]*)?)\s+(?:style|look|vibe|aesthetic)\b"
+)
 _TEACH_NAMED = re.compile(
-    r"\b(?:teach|learn|remember)\b.*?\b(?:style|look)\s+(?:called|named)?\s*([a-z0-9][\w\-]*)")
+    r"\b(?:teach|learn|remember)\b.*?\b(?:style|look)\s+(?:called|named)?\s*([a-z0-9][\w\-]*)"
+)
 
-_CLASSIFY = re.compile(r"\b(which|what)\s+(of my\s+)?(style|look|vibe|aesthetic)s?\b|"
-                       r"\bis\s+(this|it)\s+(my\s+)?[\w\-]+\s+(style|look)\b|\bclassify\b|"
-                       r"\bwhich of my\b")
+_CLASSIFY = re.compile(
+    r"\b(which|what)\s+(of my\s+)?(style|look|vibe|aesthetic)s?\b|"
+    r"\bis\s+(this|it)\s+(my\s+)?[\w\-]+\s+(style|look)\b|\bclassify\b|"
+    r"\bwhich of my\b"
+)
 _CAPTION = re.compile(r"\b(caption|describe|description)\b")
-_TAG = re.compile(r"\b(tag|tags|attributes?|identify|label)\b|what(?:'s| is) (?:this|it|that)\b|"
-                  r"\bwhat (?:colou?r|kind|type|season|category)\b")
-_OUTFIT = re.compile(r"\bgoes? (?:well )?with\b|\bpair(?:s|ing)?\b|\bmatch(?:es|ing)?\b|"
-                     r"\bcomplete (?:the |my |this )?(?:outfit|look)\b|\boutfit\b|\bwear (?:\w+ )?with\b|"
-                     r"\bstyle (?:this|it)\b|\bbuild a look\b|\bcombine\b|\bwhat to wear\b")
-_SIMILAR = re.compile(r"\bsimilar\b|\blike (?:this|it|that|these|item|#)|\bmore like\b|\balike\b|"
-                      r"\blook-?alikes?\b|\bsame (?:but|style|look|one)\b|\bbut in\b|"
-                      r"\b(?:another|different|other) colou?rs?\b|\bcheaper\b")
-_SEARCH = re.compile(r"\b(find|show|search|looking for|look for|need|want|recommend|suggest|buy|"
-                     r"get me|any|shop|browse|give me|i'd like)\b")
+_TAG = re.compile(
+    r"\b(tag|tags|attributes?|identify|label)\b|what(?:'s| is) (?:this|it|that)\b|"
+    r"\bwhat (?:colou?r|kind|type|season|category)\b"
+)
+_OUTFIT = re.compile(
+    r"\bgoes? (?:well )?with\b|\bpair(?:s|ing)?\b|\bmatch(?:es|ing)?\b|"
+    r"\bcomplete (?:the |my |this )?(?:outfit|look)\b|\boutfit\b|\bwear (?:\w+ )?with\b|"
+    r"\bstyle (?:this|it)\b|\bbuild a look\b|\bcombine\b|\bwhat to wear\b"
+)
+_SIMILAR = re.compile(
+    r"\bsimilar\b|\blike (?:this|it|that|these|item|#)|\bmore like\b|\balike\b|"
+    r"\blook-?alikes?\b|\bsame (?:but|style|look|one)\b|\bbut in\b|"
+    r"\b(?:another|different|other) colou?rs?\b|\bcheaper\b"
+)
+_SEARCH = re.compile(
+    r"\b(find|show|search|looking for|look for|need|want|recommend|suggest|buy|"
+    r"get me|any|shop|browse|give me|i'd like)\b"
+)
 _ITEM = re.compile(r"(?:\bitem|\bproduct|#)\s*#?\s*(\d{1,9})\b")
-_GREETING = re.compile(r"^\s*(hi|hello|hey|good (morning|afternoon|evening)|help|thanks?|thank you)\b")
+_GREETING = re.compile(
+    r"^\s*(hi|hello|hey|good (morning|afternoon|evening)|help|thanks?|thank you)\b"
+)
 
 
 @dataclass
@@ -51,12 +67,16 @@ class Plan:
     reply: str | None = None  # an answer without tools (greeting, photo needed, ...)
 
 
-NEED_PHOTO = ("Attach a photo of the garment (the paperclip or drag and drop) and I'll {what}. "
-              "You can also ask me to search, e.g. \"black formal shoes for men under 60\".")
-HELP = ("I'm the offline stylist: I work without an LLM, by rules, using the shop's catalog. "
-        "Try: attach a photo and ask \"what goes with this?\", \"find similar but in red\", "
-        "\"caption this\", or search: \"summer dress for women under 50\". You can also teach me a "
-        "style: attach photos and say \"this is my 'boho' style\".")
+NEED_PHOTO = (
+    "Attach a photo of the garment (the paperclip or drag and drop) and I'll {what}. "
+    'You can also ask me to search, e.g. "black formal shoes for men under 60".'
+)
+HELP = (
+    "I'm the offline stylist: I work without an LLM, by rules, using the shop's catalog. "
+    'Try: attach a photo and ask "what goes with this?", "find similar but in red", '
+    '"caption this", or search: "summer dress for women under 50". You can also teach me a '
+    "style: attach photos and say \"this is my 'boho' style\"."
+)
 
 
 def _teach_label(text: str) -> str | None:
@@ -133,8 +153,12 @@ def plan_turn(text: str, *, has_photo: bool, new_photos: int, catalog=None) -> P
         return Plan([PlannedCall("search_catalog", {"query": raw, **filters})])
     if new_photos and (not raw or not _GREETING.search(lower)):
         # A photo with no clear question: say what it is and show similar items.
-        return Plan([PlannedCall("tag_image", {"photo": "latest"}),
-                     PlannedCall("find_similar", {"photo": "latest"})])
+        return Plan(
+            [
+                PlannedCall("tag_image", {"photo": "latest"}),
+                PlannedCall("find_similar", {"photo": "latest"}),
+            ]
+        )
     if item_id is not None:
         return Plan([PlannedCall("find_similar", {"item_id": item_id})])
     return Plan(reply=HELP)

@@ -65,47 +65,79 @@ class OfflineStylist(BaseChatModel):
 
     # --- the rules ------------------------------------------------------------------------
     def respond(self, messages: Sequence[BaseMessage]) -> AIMessage:
-        last_human = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)),
-                         default=-1)
-        this_turn = list(messages[last_human + 1:])
+        last_human = max(
+            (i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1
+        )
+        this_turn = list(messages[last_human + 1 :])
         human_text = _text(messages[last_human]) if last_human >= 0 else ""
         results = [m for m in this_turn if isinstance(m, ToolMessage)]
         if results:
             return AIMessage(content=compose_answer(results, last_text=human_text))
-        photo_notes = [_PHOTO_NOTE.findall(_text(m)) for m in messages
-                       if isinstance(m, HumanMessage)]
+        photo_notes = [
+            _PHOTO_NOTE.findall(_text(m)) for m in messages if isinstance(m, HumanMessage)
+        ]
         has_photo = any(photo_notes)
         new_photos = len(photo_notes[-1][0].split(",")) if photo_notes and photo_notes[-1] else 0
         text = _PHOTO_NOTE.sub("", human_text).strip()
-        plan = plan_turn(text, has_photo=has_photo, new_photos=new_photos,
-                         catalog=_catalog_or_none())
+        plan = plan_turn(
+            text, has_photo=has_photo, new_photos=new_photos, catalog=_catalog_or_none()
+        )
         calls = [c for c in plan.calls if c.name in self.tool_names]
         if calls:
-            return AIMessage(content="", tool_calls=[
-                {"name": c.name, "args": c.args, "id": f"offline-{uuid.uuid4().hex[:12]}",
-                 "type": "tool_call"} for c in calls])
+            return AIMessage(
+                content="",
+                tool_calls=[
+                    {
+                        "name": c.name,
+                        "args": c.args,
+                        "id": f"offline-{uuid.uuid4().hex[:12]}",
+                        "type": "tool_call",
+                    }
+                    for c in calls
+                ],
+            )
         reply = plan.reply
         if reply is None:  # tools planned but not available (step budget spent)
             reply = "I have done what I can for this message; ask me for something else."
         return AIMessage(content=f"{OFFLINE_INTRO} {reply}")
 
     # --- BaseChatModel ----------------------------------------------------------------------
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                  run_manager: CallbackManagerForLLMRun | None = None,
-                  **kwargs: Any) -> ChatResult:
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
         return ChatResult(generations=[ChatGeneration(message=self.respond(messages))])
 
-    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                run_manager: CallbackManagerForLLMRun | None = None,
-                **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
         message = self.respond(messages)
         if message.tool_calls:
-            yield ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=[
-                {"name": c["name"], "args": json.dumps(c["args"]), "id": c["id"], "index": i,
-                 "type": "tool_call_chunk"}
-                for i, c in enumerate(message.tool_calls)]))
+            yield ChatGenerationChunk(
+                message=AIMessageChunk(
+                    content="",
+                    tool_call_chunks=[
+                        {
+                            "name": c["name"],
+                            "args": json.dumps(c["args"]),
+                            "id": c["id"],
+                            "index": i,
+                            "type": "tool_call_chunk",
+                        }
+                        for i, c in enumerate(message.tool_calls)
+                    ],
+                )
+            )
             return
         words = re.findall(r"\S+\s*", str(message.content))
         for i in range(0, len(words), self.words_per_chunk):
-            yield ChatGenerationChunk(message=AIMessageChunk(
-                content="".join(words[i:i + self.words_per_chunk])))
+            yield ChatGenerationChunk(
+                message=AIMessageChunk(content="".join(words[i : i + self.words_per_chunk]))
+            )

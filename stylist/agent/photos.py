@@ -9,11 +9,24 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-NO_PHOTO = ("There is no photo in this conversation yet. Ask the person to attach a photo of "
-            "the garment first.")
+NO_PHOTO = (
+    "There is no photo in this conversation yet. Ask the person to attach a photo of "
+    "the garment first."
+)
 
-_LATEST = {"", "latest", "last", "this", "current", "it", "the photo", "this photo",
-           "latest photo", "last photo", "newest"}
+_LATEST = {
+    "",
+    "latest",
+    "last",
+    "this",
+    "current",
+    "it",
+    "the photo",
+    "this photo",
+    "latest photo",
+    "last photo",
+    "newest",
+}
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
 _NUMBER = re.compile(r"^(?:photo|image|picture|pic|#)?\s*#?\s*(\d{1,3})$")
 

@@ -46,7 +46,9 @@ class ProviderOverrides(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    provider: Literal["auto", "groq", "openai", "ollama", "openai-compatible", "offline"] | None = None
+    provider: Literal["auto", "groq", "openai", "ollama", "openai-compatible", "offline"] | None = (
+        None
+    )
     model: str | None = None
     temperature: float | None = Field(None, ge=0.0, le=2.0)
     api_key: SecretStr | None = None
@@ -177,8 +179,12 @@ def make_chat_model(config: ProviderConfig) -> BaseChatModel:
         from langchain_groq import ChatGroq
 
         return ChatGroq(
-            model=config.model, temperature=config.temperature, api_key=key,
-            base_url=config.base_url, timeout=config.timeout_s, max_retries=config.max_retries,
+            model=config.model,
+            temperature=config.temperature,
+            api_key=key,
+            base_url=config.base_url,
+            timeout=config.timeout_s,
+            max_retries=config.max_retries,
             http_async_client=_async_http_client(config.timeout_s),
         )
     if config.provider in ("openai", "openai-compatible"):
@@ -195,17 +201,21 @@ def make_chat_model(config: ProviderConfig) -> BaseChatModel:
         from langchain_openai import ChatOpenAI
 
         return ChatOpenAI(
-            model=config.model, temperature=config.temperature,
+            model=config.model,
+            temperature=config.temperature,
             # Local OpenAI-compatible servers usually ignore the key, but the SDK insists on one.
-            api_key=key or "not-needed", base_url=config.base_url,
-            timeout=config.timeout_s, max_retries=config.max_retries,
+            api_key=key or "not-needed",
+            base_url=config.base_url,
+            timeout=config.timeout_s,
+            max_retries=config.max_retries,
             http_async_client=_async_http_client(config.timeout_s),
         )
     if config.provider == "ollama":
         from langchain_ollama import ChatOllama
 
         return ChatOllama(
-            model=config.model, temperature=config.temperature,
+            model=config.model,
+            temperature=config.temperature,
             base_url=config.base_url or OLLAMA_BASE_URL,
             client_kwargs={"timeout": config.timeout_s},
         )

@@ -117,8 +117,10 @@ class StylistSession:
 
     @property
     def config(self) -> dict[str, Any]:
-        return {"configurable": {"thread_id": self.thread_id},
-                "recursion_limit": 2 * self.settings.max_agent_steps + 6}
+        return {
+            "configurable": {"thread_id": self.thread_id},
+            "recursion_limit": 2 * self.settings.max_agent_steps + 6,
+        }
 
     # --- photos -------------------------------------------------------------------------------
     def add_photo(self, data: bytes) -> str:
@@ -175,18 +177,27 @@ class StylistSession:
             ):
                 if mode == "messages":
                     chunk, meta = payload
-                    if (isinstance(chunk, AIMessageChunk) and meta.get("langgraph_node") == "model"
-                            and (piece := _text_of(chunk))):
+                    if (
+                        isinstance(chunk, AIMessageChunk)
+                        and meta.get("langgraph_node") == "model"
+                        and (piece := _text_of(chunk))
+                    ):
                         yield TurnEvent("token", text=piece)
                     continue
                 for node, update in (payload or {}).items():
-                    for message in (update or {}).get("messages", []) if isinstance(update, dict) else []:
+                    for message in (
+                        (update or {}).get("messages", []) if isinstance(update, dict) else []
+                    ):
                         if isinstance(message, AIMessage):
                             for call in message.tool_calls:
                                 if call["id"] not in started:
                                     started.add(call["id"])
-                                    yield TurnEvent("tool_start", tool=call["name"],
-                                                    call_id=call["id"], args=dict(call["args"]))
+                                    yield TurnEvent(
+                                        "tool_start",
+                                        tool=call["name"],
+                                        call_id=call["id"],
+                                        args=dict(call["args"]),
+                                    )
                             if not message.tool_calls:
                                 final_text = _text_of(message)
                         elif isinstance(message, ToolMessage) and node == "tools":
@@ -237,8 +248,9 @@ class StylistSession:
         await self.agent.aclose()
 
     # --- internals ----------------------------------------------------------------------------
-    async def _turn_inputs(self, graph: CompiledStateGraph, text: str,
-                           photo_ids: Sequence[str]) -> dict[str, Any]:
+    async def _turn_inputs(
+        self, graph: CompiledStateGraph, text: str, photo_ids: Sequence[str]
+    ) -> dict[str, Any]:
         from stylist.images import get_image_store
 
         store = get_image_store()
@@ -258,8 +270,9 @@ class StylistSession:
         numbers = [all_ids.index(pid) + 1 for pid in new_ids]
         note = photo_note(numbers)
         content = f"{text}\n{note}".strip() if note else text
-        message = HumanMessage(content=content,
-                               additional_kwargs={"photo_ids": new_ids} if new_ids else {})
+        message = HumanMessage(
+            content=content, additional_kwargs={"photo_ids": new_ids} if new_ids else {}
+        )
         return {"messages": [message], "photo_ids": new_ids}
 
     async def _repair(self, graph: CompiledStateGraph, state: Any = None) -> None:
@@ -281,5 +294,11 @@ class _TurnRefused(Exception):
 def _tool_end(message: ToolMessage) -> TurnEvent:
     content = message.content if isinstance(message.content, str) else json.dumps(message.content)
     artifact = message.artifact if isinstance(message.artifact, dict) else None
-    return TurnEvent("tool_end", tool=message.name, call_id=message.tool_call_id,
-                     content=content, artifact=artifact, ok=message.status != "error")
+    return TurnEvent(
+        "tool_end",
+        tool=message.name,
+        call_id=message.tool_call_id,
+        content=content,
+        artifact=artifact,
+        ok=message.status != "error",
+    )

@@ -84,8 +84,9 @@ def _shift(points: Sequence[Point], dx: float = 0.0, dy: float = 0.0) -> list[Po
     return [(x + dx, y + dy) for x, y in points]
 
 
-def _ellipse(cx: float, cy: float, rx: float, ry: float, a0: float = 0, a1: float = 360,
-             steps: int = 48) -> list[Point]:
+def _ellipse(
+    cx: float, cy: float, rx: float, ry: float, a0: float = 0, a1: float = 360, steps: int = 48
+) -> list[Point]:
     angles = np.linspace(math.radians(a0), math.radians(a1), steps, endpoint=(a1 - a0) < 360)
     return [(cx + rx * math.cos(a), cy + ry * math.sin(a)) for a in angles]
 
@@ -94,10 +95,15 @@ def _rect(x0: float, y0: float, x1: float, y1: float, r: float = 0.0) -> list[Po
     if r <= 0:
         return [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
     pts: list[Point] = []
-    for cx, cy, a0 in ((x1 - r, y0 + r, 270), (x1 - r, y1 - r, 0), (x0 + r, y1 - r, 90),
-                       (x0 + r, y0 + r, 180)):
+    for cx, cy, a0 in (
+        (x1 - r, y0 + r, 270),
+        (x1 - r, y1 - r, 0),
+        (x0 + r, y1 - r, 90),
+        (x0 + r, y0 + r, 180),
+    ):
         pts += _ellipse(cx, cy, r, r, a0, a0 + 90, steps=6)[:-1] + [
-            (cx + r * math.cos(math.radians(a0 + 90)), cy + r * math.sin(math.radians(a0 + 90)))]
+            (cx + r * math.cos(math.radians(a0 + 90)), cy + r * math.sin(math.radians(a0 + 90)))
+        ]
     return pts
 
 
@@ -107,8 +113,10 @@ def _smooth(points: Sequence[Point], rounds: int = 2) -> list[Point]:
     for _ in range(rounds):
         out: list[Point] = []
         for (x0, y0), (x1, y1) in zip(pts, pts[1:] + pts[:1], strict=True):
-            out += [(0.75 * x0 + 0.25 * x1, 0.75 * y0 + 0.25 * y1),
-                    (0.25 * x0 + 0.75 * x1, 0.25 * y0 + 0.75 * y1)]
+            out += [
+                (0.75 * x0 + 0.25 * x1, 0.75 * y0 + 0.25 * y1),
+                (0.25 * x0 + 0.75 * x1, 0.25 * y0 + 0.75 * y1),
+            ]
         pts = out
     return pts
 
@@ -126,25 +134,78 @@ _BACKPACK_STRAP = [(28, -40), (44, -34), (47, 34), (38, 44), (34, 0)]
 
 SILHOUETTES: dict[str, list[tuple[str, list[Point]]]] = {
     "Tshirts": [
-        ("fill", _mirror((0, -54), (9, -56), (15, -64), (33, -59), (50, -38), (41, -26),
-                         (32, -35), (32, 64), (0, 64))),
-        ("seam", [(32, -35), (33, -58)]), ("seam", [(-32, -35), (-33, -58)]),
+        (
+            "fill",
+            _mirror(
+                (0, -54),
+                (9, -56),
+                (15, -64),
+                (33, -59),
+                (50, -38),
+                (41, -26),
+                (32, -35),
+                (32, 64),
+                (0, 64),
+            ),
+        ),
+        ("seam", [(32, -35), (33, -58)]),
+        ("seam", [(-32, -35), (-33, -58)]),
     ],
     "Shirts": [
-        ("fill", _mirror((0, -54), (12, -62), (31, -58), (44, -34), (50, 34), (40, 36),
-                         (34, -16), (31, -20), (31, 60), (22, 66), (0, 68))),
-        ("fill", _SHIRT_COLLAR), ("fill", _flip(_SHIRT_COLLAR)),
+        (
+            "fill",
+            _mirror(
+                (0, -54),
+                (12, -62),
+                (31, -58),
+                (44, -34),
+                (50, 34),
+                (40, 36),
+                (34, -16),
+                (31, -20),
+                (31, 60),
+                (22, 66),
+                (0, 68),
+            ),
+        ),
+        ("fill", _SHIRT_COLLAR),
+        ("fill", _flip(_SHIRT_COLLAR)),
         ("fill", [(40, 36), (50, 34), (49, 26), (39, 28)]),
         ("fill", [(-40, 36), (-50, 34), (-49, 26), (-39, 28)]),
     ],
     "Tops": [
-        ("fill", _mirror((0, -34), (13, -45), (14, -62), (22, -62), (23, -46), (30, -34),
-                         (25, 4), (42, 40), (0, 42))),
+        (
+            "fill",
+            _mirror(
+                (0, -34),
+                (13, -45),
+                (14, -62),
+                (22, -62),
+                (23, -46),
+                (30, -34),
+                (25, 4),
+                (42, 40),
+                (0, 42),
+            ),
+        ),
         ("seam", [(-25, 4), (25, 4)]),
     ],
     "Sweaters": [
-        ("fill", _mirror((0, -56), (12, -62), (34, -58), (46, -48), (50, 44), (38, 46),
-                         (36, -26), (31, -22), (31, 54), (0, 54))),
+        (
+            "fill",
+            _mirror(
+                (0, -56),
+                (12, -62),
+                (34, -58),
+                (46, -48),
+                (50, 44),
+                (38, 46),
+                (36, -26),
+                (31, -22),
+                (31, 54),
+                (0, 54),
+            ),
+        ),
         ("fill", _rect(-32, 52, 32, 64, 2)),
         ("fill", [(38, 46), (50, 44), (50, 56), (38, 58)]),
         ("fill", [(-38, 46), (-50, 44), (-50, 56), (-38, 58)]),
@@ -153,31 +214,74 @@ SILHOUETTES: dict[str, list[tuple[str, list[Point]]]] = {
     "Jackets": [
         ("fill", _ellipse(0, -54, 21, 17)),
         ("shade", _ellipse(0, -52, 12, 11)),
-        ("fill", _mirror((0, -42), (14, -50), (36, -50), (48, -24), (50, 50), (39, 52),
-                         (36, -8), (33, -10), (34, 62), (0, 62))),
+        (
+            "fill",
+            _mirror(
+                (0, -42),
+                (14, -50),
+                (36, -50),
+                (48, -24),
+                (50, 50),
+                (39, 52),
+                (36, -8),
+                (33, -10),
+                (34, 62),
+                (0, 62),
+            ),
+        ),
         ("seam", [(0, -42), (0, 62)]),
     ],
     "Kurtas": [
-        ("fill", _mirror((0, -60), (7, -64), (24, -60), (40, -34), (46, 14), (38, 16),
-                         (31, -24), (29, -22), (31, 42), (27, 48), (36, 70), (0, 70))),
+        (
+            "fill",
+            _mirror(
+                (0, -60),
+                (7, -64),
+                (24, -60),
+                (40, -34),
+                (46, 14),
+                (38, 16),
+                (31, -24),
+                (29, -22),
+                (31, 42),
+                (27, 48),
+                (36, 70),
+                (0, 70),
+            ),
+        ),
         ("fill", _rect(-7, -68, 7, -60)),
         ("seam", [(0, -60), (0, -30)]),
     ],
     "Dresses": [
-        ("fill", _mirror((0, -44), (9, -50), (11, -68), (15, -68), (17, -50), (22, -40),
-                         (17, -14), (46, 66), (24, 70), (0, 70))),
+        (
+            "fill",
+            _mirror(
+                (0, -44),
+                (9, -50),
+                (11, -68),
+                (15, -68),
+                (17, -50),
+                (22, -40),
+                (17, -14),
+                (46, 66),
+                (24, 70),
+                (0, 70),
+            ),
+        ),
         ("seam", [(-17, -14), (17, -14)]),
     ],
     "Jeans": [
         ("fill", _mirror((0, -58), (30, -58), (33, -36), (27, 68), (7, 68), (2, -18), (0, -20))),
         ("fill", _rect(-30, -66, 30, -57)),
-        ("seam", [(30, -54), (24, -50), (18, -57)]), ("seam", [(-30, -54), (-24, -50), (-18, -57)]),
+        ("seam", [(30, -54), (24, -50), (18, -57)]),
+        ("seam", [(-30, -54), (-24, -50), (-18, -57)]),
         ("seam", [(0, -57), (0, -28)]),
     ],
     "Trousers": [
         ("fill", _mirror((0, -58), (32, -58), (37, -36), (42, 68), (12, 68), (3, -16), (0, -18))),
         ("fill", _rect(-32, -66, 32, -57)),
-        ("seam", [(21, -50), (27, 66)]), ("seam", [(-21, -50), (-27, 66)]),
+        ("seam", [(21, -50), (27, 66)]),
+        ("seam", [(-21, -50), (-27, 66)]),
     ],
     "Shorts": [
         ("fill", _mirror((0, -38), (34, -38), (38, -16), (44, 30), (8, 34), (3, 0), (0, -2))),
@@ -187,48 +291,119 @@ SILHOUETTES: dict[str, list[tuple[str, list[Point]]]] = {
     "Skirts": [
         ("fill", _mirror((0, -40), (25, -40), (46, 46), (24, 50), (0, 51))),
         ("fill", _rect(-26, -48, 26, -39)),
-        ("seam", [(9, -39), (14, 49)]), ("seam", [(-9, -39), (-14, 49)]),
+        ("seam", [(9, -39), (14, 49)]),
+        ("seam", [(-9, -39), (-14, 49)]),
     ],
     "Casual Shoes": [
         ("light", _smooth(_rect(-50, 16, 48, 30, 4), 1)),
-        ("fill", _smooth([(-48, 18), (-49, 6), (-40, -2), (-22, -8), (-6, -18), (4, -28),
-                          (22, -32), (32, -28), (44, -26), (48, -8), (47, 18)])),
+        (
+            "fill",
+            _smooth(
+                [
+                    (-48, 18),
+                    (-49, 6),
+                    (-40, -2),
+                    (-22, -8),
+                    (-6, -18),
+                    (4, -28),
+                    (22, -32),
+                    (32, -28),
+                    (44, -26),
+                    (48, -8),
+                    (47, 18),
+                ]
+            ),
+        ),
         ("seam", [(-30, -4), (-34, 18)]),
-        ("seam", [(-8, -14), (0, -8)]), ("seam", [(-2, -20), (6, -13)]),
+        ("seam", [(-8, -14), (0, -8)]),
+        ("seam", [(-2, -20), (6, -13)]),
         ("seam", [(4, -25), (12, -19)]),
     ],
     "Formal Shoes": [
         ("dark", _rect(28, 16, 46, 30)),
         ("dark", [(-54, 16), (46, 16), (46, 22), (-52, 22)]),
-        ("fill", _smooth([(-54, 17), (-50, 6), (-32, -4), (-10, -14), (6, -24), (24, -28),
-                          (40, -28), (47, -22), (46, 17)])),
-        ("seam", [(-30, 1), (-32, 16)]), ("seam", [(-4, -12), (12, -10)]),
+        (
+            "fill",
+            _smooth(
+                [
+                    (-54, 17),
+                    (-50, 6),
+                    (-32, -4),
+                    (-10, -14),
+                    (6, -24),
+                    (24, -28),
+                    (40, -28),
+                    (47, -22),
+                    (46, 17),
+                ]
+            ),
+        ),
+        ("seam", [(-30, 1), (-32, 16)]),
+        ("seam", [(-4, -12), (12, -10)]),
     ],
     "Sports Shoes": [
         ("light", _smooth([(-50, 12), (48, 12), (48, 32), (-44, 32), (-51, 24)], 1)),
         ("seam", [(-44, 24), (-28, 20), (-12, 26), (6, 20), (22, 26), (40, 20)]),
-        ("fill", _smooth([(-50, 14), (-47, 2), (-32, -8), (-12, -16), (2, -30), (20, -38),
-                          (34, -36), (40, -48), (48, -46), (48, 14)])),
-        ("seam", [(-2, -24), (8, -18)]), ("seam", [(8, -30), (16, -24)]),
+        (
+            "fill",
+            _smooth(
+                [
+                    (-50, 14),
+                    (-47, 2),
+                    (-32, -8),
+                    (-12, -16),
+                    (2, -30),
+                    (20, -38),
+                    (34, -36),
+                    (40, -48),
+                    (48, -46),
+                    (48, 14),
+                ]
+            ),
+        ),
+        ("seam", [(-2, -24), (8, -18)]),
+        ("seam", [(8, -30), (16, -24)]),
     ],
     "Heels": [
-        ("fill", _smooth([(-50, 26), (-50, 12), (-40, 2), (-20, -6), (0, -12), (40, -40),
-                          (48, -36), (46, -10), (30, -2), (0, 16), (-22, 28)], 1)),
+        (
+            "fill",
+            _smooth(
+                [
+                    (-50, 26),
+                    (-50, 12),
+                    (-40, 2),
+                    (-20, -6),
+                    (0, -12),
+                    (40, -40),
+                    (48, -36),
+                    (46, -10),
+                    (30, -2),
+                    (0, 16),
+                    (-22, 28),
+                ],
+                1,
+            ),
+        ),
         ("fill", [(35, -10), (46, -13), (42, 42), (38, 42)]),
         ("dark", _rect(37, 40, 43, 44)),
     ],
     "Flip Flops": [
-        ("fill", _foot(-23, 11)), ("fill", _foot(23, 11)),
+        ("fill", _foot(-23, 11)),
+        ("fill", _foot(23, 11)),
         ("shade", [(-23, -42), (-36, -6), (-33, -5), (-23, -38), (-13, -5), (-10, -6)]),
         ("shade", [(23, -42), (10, -6), (13, -5), (23, -38), (33, -5), (36, -6)]),
     ],
     "Sandals": [
         ("fill", _smooth(_rect(-40, -62, -8, 62, 12), 1)),
         ("fill", _smooth(_rect(8, -62, 40, 62, 12), 1)),
-        ("fill", _rect(-45, -40, -3, -26, 4)), ("fill", _rect(3, -40, 45, -26, 4)),
-        ("fill", _rect(-45, -8, -3, 6, 4)), ("fill", _rect(3, -8, 45, 6, 4)),
-        ("fill", _rect(-44, 36, -4, 44, 3)), ("fill", _rect(4, 36, 44, 44, 3)),
-        ("metal", _rect(-8, -4, -3, 2)), ("metal", _rect(40, -4, 45, 2)),
+        ("fill", _rect(-45, -40, -3, -26, 4)),
+        ("fill", _rect(3, -40, 45, -26, 4)),
+        ("fill", _rect(-45, -8, -3, 6, 4)),
+        ("fill", _rect(3, -8, 45, 6, 4)),
+        ("fill", _rect(-44, 36, -4, 44, 3)),
+        ("fill", _rect(4, 36, 44, 44, 3)),
+        ("metal", _rect(-8, -4, -3, 2)),
+        ("metal", _rect(40, -4, 45, 2)),
     ],
     "Handbags": [
         ("fill", _ellipse(0, -24, 25, 32)),
@@ -238,8 +413,10 @@ SILHOUETTES: dict[str, list[tuple[str, list[Point]]]] = {
         ("metal", _rect(-4, 4, 4, 12, 1)),
     ],
     "Backpacks": [
-        ("shade", _BACKPACK_STRAP), ("shade", _flip(_BACKPACK_STRAP)),
-        ("fill", _ellipse(0, -54, 11, 11)), ("hole", _ellipse(0, -54, 6, 6)),
+        ("shade", _BACKPACK_STRAP),
+        ("shade", _flip(_BACKPACK_STRAP)),
+        ("fill", _ellipse(0, -54, 11, 11)),
+        ("hole", _ellipse(0, -54, 6, 6)),
         ("fill", _rect(-35, -52, 35, 64, 20)),
         ("fill", _rect(-25, 14, 25, 56, 10)),
         ("seam", [(-22, 22), (22, 22)]),
@@ -249,9 +426,12 @@ SILHOUETTES: dict[str, list[tuple[str, list[Point]]]] = {
         ("fill", _ellipse(0, 0, 32, 32)),
         ("metal", _rect(31, -5, 37, 5, 1)),
         ("light", _ellipse(0, 0, 22, 22)),
-        ("seam", [(0, -19), (0, -14)]), ("seam", [(19, 0), (14, 0)]),
-        ("seam", [(0, 19), (0, 14)]), ("seam", [(-19, 0), (-14, 0)]),
-        ("seam", [(0, 0), (0, -15)]), ("seam", [(0, 0), (10, 5)]),
+        ("seam", [(0, -19), (0, -14)]),
+        ("seam", [(19, 0), (14, 0)]),
+        ("seam", [(0, 19), (0, 14)]),
+        ("seam", [(-19, 0), (-14, 0)]),
+        ("seam", [(0, 0), (0, -15)]),
+        ("seam", [(0, 0), (10, 5)]),
     ],
     "Belts": [
         ("fill", _ellipse(0, 10, 47, 47)),
@@ -260,19 +440,22 @@ SILHOUETTES: dict[str, list[tuple[str, list[Point]]]] = {
         ("metal", _rect(-13, -48, 13, -28, 2)),
         ("hole", _rect(-8, -44, 8, -32)),
         ("seam", [(0, -38), (0, -32)]),
-        ("dark", _ellipse(0, -6, 2, 2, steps=8)), ("dark", _ellipse(0, 4, 2, 2, steps=8)),
+        ("dark", _ellipse(0, -6, 2, 2, steps=8)),
+        ("dark", _ellipse(0, 4, 2, 2, steps=8)),
     ],
     "Caps": [
         ("fill", _ellipse(8, 14, 38, 48, 180, 360, steps=32)),
         ("fill", _smooth([(-28, 8), (-52, 18), (-50, 28), (-30, 24), (46, 18), (46, 12)], 1)),
-        ("seam", [(8, -33), (-14, 12)]), ("seam", [(8, -33), (30, 13)]),
+        ("seam", [(8, -33), (-14, 12)]),
+        ("seam", [(8, -33), (30, 13)]),
         ("metal", _ellipse(8, -34, 5, 3, steps=12)),
     ],
     "Sunglasses": [
         ("fill", [(-8, -22), (8, -22), (8, -14), (-8, -14)]),
         ("fill", _smooth([(-49, -22), (-5, -24), (-6, 12), (-14, 24), (-38, 24), (-47, 12)], 1)),
         ("fill", _smooth([(49, -22), (5, -24), (6, 12), (14, 24), (38, 24), (47, 12)], 1)),
-        ("dark", _rect(-52, -24, -46, -16)), ("dark", _rect(46, -24, 52, -16)),
+        ("dark", _rect(-52, -24, -46, -16)),
+        ("dark", _rect(46, -24, 52, -16)),
     ],
 }
 
@@ -285,8 +468,15 @@ GENDER_CUTS: dict[str, dict[str, Any]] = {
     "Unisex": {"width": 1.0, "waist": 0.0, "trim": None},
 }
 # y of the waist (object units) for the garments whose cut has one.
-WAISTS: dict[str, float] = {"Tshirts": 10, "Shirts": 10, "Sweaters": 10, "Jackets": 10,
-                            "Kurtas": 0, "Tops": 0, "Dresses": -14}
+WAISTS: dict[str, float] = {
+    "Tshirts": 10,
+    "Shirts": 10,
+    "Sweaters": 10,
+    "Jackets": 10,
+    "Kurtas": 0,
+    "Tops": 0,
+    "Dresses": -14,
+}
 
 # Season: the fabric. Texture period is in object units; the outline width too.
 FABRICS: dict[str, dict[str, Any]] = {
@@ -418,10 +608,19 @@ class _Pose:
     def to_object(self) -> tuple[np.ndarray, np.ndarray]:
         """(A, t) with (u, v) = A @ (X, Y) + t from supersampled pixels to object units
         (the waist of the cut is ignored)."""
-        a = np.array([[self.cos / (self.scale * self.width), self.sin / (self.scale * self.width)],
-                      [-self.sin / self.scale, self.cos / self.scale]]) / _SS
-        t = a @ (np.array(self.origin) - np.array([IMAGE_SIZE[0] / 2 + self.tx,
-                                                     IMAGE_SIZE[1] / 2 + self.ty]) * _SS)
+        a = (
+            np.array(
+                [
+                    [self.cos / (self.scale * self.width), self.sin / (self.scale * self.width)],
+                    [-self.sin / self.scale, self.cos / self.scale],
+                ]
+            )
+            / _SS
+        )
+        t = a @ (
+            np.array(self.origin)
+            - np.array([IMAGE_SIZE[0] / 2 + self.tx, IMAGE_SIZE[1] / 2 + self.ty]) * _SS
+        )
         return a, t
 
     def sample(self, tile: Image.Image, origin: Point, per_unit: float) -> Image.Image:
@@ -430,9 +629,12 @@ class _Pose:
         a, t = self.to_object()
         m = per_unit * a
         c = per_unit * t + np.array(origin)
-        return tile.transform(self.size, Image.Transform.AFFINE,
-                              (m[0, 0], m[0, 1], c[0], m[1, 0], m[1, 1], c[1]),
-                              resample=Image.Resampling.NEAREST)
+        return tile.transform(
+            self.size,
+            Image.Transform.AFFINE,
+            (m[0, 0], m[0, 1], c[0], m[1, 0], m[1, 1], c[1]),
+            resample=Image.Resampling.NEAREST,
+        )
 
 
 def _luminance(rgb: Sequence[float]) -> float:
@@ -458,8 +660,12 @@ def _texture(kind: str, u: np.ndarray, v: np.ndarray, period: float) -> np.ndarr
         return 0.5 + 0.5 * np.sin(2 * np.pi * (u + v) / (period * math.sqrt(2)))
     if kind == "boucle":  # nubby loops: a heavy winter boucle / tweed, not periodic at all
         noise = np.random.default_rng(_ROOT_SEED).normal(128, 40, u.shape).clip(0, 255)
-        blobs = np.asarray(Image.fromarray(noise.astype(np.uint8)).filter(
-            ImageFilter.GaussianBlur(period / 4 * _TILE_RES)), np.float64)
+        blobs = np.asarray(
+            Image.fromarray(noise.astype(np.uint8)).filter(
+                ImageFilter.GaussianBlur(period / 4 * _TILE_RES)
+            ),
+            np.float64,
+        )
         blobs -= blobs.mean()
         return 1 / (1 + np.exp(-blobs / (blobs.std() * 0.35)))
     raise ValueError(f"Unknown fabric texture {kind!r}.")
@@ -497,7 +703,7 @@ def _noise_bank() -> np.ndarray:
 
 @lru_cache(maxsize=1)
 def _small_grid() -> tuple[np.ndarray, np.ndarray]:
-    ys, xs = np.mgrid[0:IMAGE_SIZE[1], 0:IMAGE_SIZE[0]].astype(np.float32)
+    ys, xs = np.mgrid[0 : IMAGE_SIZE[1], 0 : IMAGE_SIZE[0]].astype(np.float32)
     return ys, xs
 
 
@@ -512,7 +718,12 @@ def _depth_above_edge(mask: np.ndarray, depth: int) -> np.ndarray:
 
 def _region(parts: Sequence[tuple[str, list[Point]]]) -> tuple[float, float, float, float]:
     pts = np.array([p for role, poly in parts if role == "fill" for p in poly])
-    return float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max())
+    return (
+        float(pts[:, 0].min()),
+        float(pts[:, 1].min()),
+        float(pts[:, 0].max()),
+        float(pts[:, 1].max()),
+    )
 
 
 # Where the usage details go (object units, x0, y0, x1, y1), when not the bounding box of the
@@ -543,8 +754,15 @@ def _silhouette_points(article: str) -> tuple[np.ndarray, list[int]]:
     return np.concatenate(polys), np.cumsum([len(p) for p in polys])[:-1].tolist()
 
 
-def _draw_usage(usage: str, article: str, pose: _Pose, fill: np.ndarray, tone: np.ndarray,
-                rng: np.random.Generator, fill_mask: np.ndarray) -> Image.Image:
+def _draw_usage(
+    usage: str,
+    article: str,
+    pose: _Pose,
+    fill: np.ndarray,
+    tone: np.ndarray,
+    rng: np.random.Generator,
+    fill_mask: np.ndarray,
+) -> Image.Image:
     """The usage details on an RGBA layer (clipped to the product's fill parts later)."""
     layer = Image.new("RGBA", pose.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(layer)
@@ -585,8 +803,11 @@ def _draw_usage(usage: str, article: str, pose: _Pose, fill: np.ndarray, tone: n
         if usage == "Sports":  # contrast side stripes (upright products), or slanted stripes
             if horizontal:
                 for k in (-1, 0, 1):
-                    line([(cx + 12 * k - 0.3 * h, y1 + 4), (cx + 12 * k + 0.3 * h, y0 - 4)], 5.0,
-                         contrast)
+                    line(
+                        [(cx + 12 * k - 0.3 * h, y1 + 4), (cx + 12 * k + 0.3 * h, y0 - 4)],
+                        5.0,
+                        contrast,
+                    )
             else:
                 for side in (-1, 1):
                     xs = cx + side * 0.3 * w
@@ -606,12 +827,18 @@ def _draw_usage(usage: str, article: str, pose: _Pose, fill: np.ndarray, tone: n
                     dot(cx, y0 + (0.14 + 0.16 * k) * h, min(4.5, 0.22 * w), button)
         elif usage == "Ethnic":  # embroidered borders: gold bands with a zigzag and dots
             for yc, bh in ((y0 + 0.74 * h, min(15.0, 0.3 * h)), (y0 + 0.16 * h, min(9.0, 0.2 * h))):
-                quad = [(x0 - 6, yc - bh / 2), (x1 + 6, yc - bh / 2), (x1 + 6, yc + bh / 2),
-                        (x0 - 6, yc + bh / 2)]
+                quad = [
+                    (x0 - 6, yc - bh / 2),
+                    (x1 + 6, yc - bh / 2),
+                    (x1 + 6, yc + bh / 2),
+                    (x0 - 6, yc + bh / 2),
+                ]
                 draw.polygon(pose(quad), fill=_rgb(band))
                 step = max(3.0, bh * 0.9)
-                zig = [(x0 - 6 + k * step, yc + (0.3 if k % 2 else -0.3) * bh)
-                       for k in range(int((w + 12) / step) + 2)]
+                zig = [
+                    (x0 - 6 + k * step, yc + (0.3 if k % 2 else -0.3) * bh)
+                    for k in range(int((w + 12) / step) + 2)
+                ]
                 line(zig, max(1.0, bh * 0.14), _rgb(thread))
                 for x, _ in zig[1::2]:
                     dot(x, yc - 0.28 * bh, max(0.8, bh * 0.1), _rgb(thread))
@@ -624,8 +851,14 @@ def _draw_usage(usage: str, article: str, pose: _Pose, fill: np.ndarray, tone: n
             patch = _rect(pcx - pw / 2, pcy - ph / 2, pcx + pw / 2, pcy + ph / 2, 2.5)
             draw.polygon(pose(patch), fill=_rgb(0.3 * tone + 0.7 * fill))
             line([*patch, patch[0]], 1.8, contrast)
-            line([(pcx - pw / 2 + 2.5, pcy - ph / 2 + min(5.0, ph / 3)),
-                  (pcx + pw / 2 - 2.5, pcy - ph / 2 + min(5.0, ph / 3))], 1.2, contrast)
+            line(
+                [
+                    (pcx - pw / 2 + 2.5, pcy - ph / 2 + min(5.0, ph / 3)),
+                    (pcx + pw / 2 - 2.5, pcy - ph / 2 + min(5.0, ph / 3)),
+                ],
+                1.2,
+                contrast,
+            )
         else:
             raise ValueError(f"Unknown usage {usage!r}.")
     return layer
@@ -668,25 +901,40 @@ def render_item(item: Mapping[str, Any], seed: int = 0) -> Image.Image:
 
     # Season: the fabric texture, seen through the pose, with a random phase.
     period = fabric["period"]
-    origin = (_TILE_RES * (_TILE_UNITS[0] / 2 + rng.uniform(0, period)),
-              _TILE_RES * (_TILE_UNITS[1] / 2 + rng.uniform(0, period)))
+    origin = (
+        _TILE_RES * (_TILE_UNITS[0] / 2 + rng.uniform(0, period)),
+        _TILE_RES * (_TILE_UNITS[1] / 2 + rng.uniform(0, period)),
+    )
     texture = pose.sample(_fabric_tile(season), origin, _TILE_RES)
     amp = fabric["amplitude"] * (0.8 if dark_fill else 1.0)
     texture = texture.point(_scale_lut(amp))
     toned = Image.new("RGB", size, _rgb(tone))
     fabric_rgb = Image.composite(toned, Image.new("RGB", size, _rgb(fill)), texture)
-    shade_rgb = (Image.composite(toned, Image.new("RGB", size, _rgb(shade)), texture)
-                 if any(role == "shade" for role, _ in parts) else None)
+    shade_rgb = (
+        Image.composite(toned, Image.new("RGB", size, _rgb(shade)), texture)
+        if any(role == "shade" for role, _ in parts)
+        else None
+    )
     if usage == "Formal":  # a sheen: a soft diagonal highlight
         a, t = pose.to_object()
         k = _TILE_RES * 0.7
         c = rng.uniform(-20, 20)
         glow = _sheen_tile().transform(
-            size, Image.Transform.AFFINE,
-            (k * (a[0, 0] - a[1, 0]), k * (a[0, 1] - a[1, 1]), k * (t[0] - t[1]) - _TILE_RES * c + 256,
-             0, 0, 2), resample=Image.Resampling.NEAREST)
-        fabric_rgb = Image.composite(Image.new("RGB", size, (255, 255, 255)), fabric_rgb,
-                                     glow.point(_scale_lut(0.4)))
+            size,
+            Image.Transform.AFFINE,
+            (
+                k * (a[0, 0] - a[1, 0]),
+                k * (a[0, 1] - a[1, 1]),
+                k * (t[0] - t[1]) - _TILE_RES * c + 256,
+                0,
+                0,
+                2,
+            ),
+            resample=Image.Resampling.NEAREST,
+        )
+        fabric_rgb = Image.composite(
+            Image.new("RGB", size, (255, 255, 255)), fabric_rgb, glow.point(_scale_lut(0.4))
+        )
 
     # Usage: stripes, a placket with buttons, embroidered bands, sparkles, a pocket.
     details = _draw_usage(usage, article, pose, fill, tone, rng, fill_mask)
@@ -703,7 +951,12 @@ def render_item(item: Mapping[str, Any], seed: int = 0) -> Image.Image:
             draw.line(poly.ravel().tolist(), fill=_rgb(outline), width=seam, joint="curve")
             continue
         (bx0, by0), (bx1, by1) = poly.min(axis=0), poly.max(axis=0)
-        box = (max(0, int(bx0)), max(0, int(by0)), min(size[0], int(bx1) + 2), min(size[1], int(by1) + 2))
+        box = (
+            max(0, int(bx0)),
+            max(0, int(by0)),
+            min(size[0], int(bx1) + 2),
+            min(size[1], int(by1) + 2),
+        )
         if box[2] <= box[0] or box[3] <= box[1]:
             continue
         mask = Image.new("L", (box[2] - box[0], box[3] - box[1]), 0)
@@ -716,8 +969,9 @@ def render_item(item: Mapping[str, Any], seed: int = 0) -> Image.Image:
             canvas.paste(src if isinstance(src, tuple) else src.crop(box), box, mask)
             cover.paste(255, box, mask)
             if role == "fill":
-                canvas.paste(details.crop(box), box,
-                             ImageChops.multiply(mask, details_alpha.crop(box)))
+                canvas.paste(
+                    details.crop(box), box, ImageChops.multiply(mask, details_alpha.crop(box))
+                )
         ring = np.concatenate([poly, poly[:1]]).ravel().tolist()
         draw.line(ring, fill=_rgb(outline), width=stroke, joint="curve")
         cdraw.line(ring, fill=255, width=stroke, joint="curve")
@@ -735,8 +989,10 @@ def render_item(item: Mapping[str, Any], seed: int = 0) -> Image.Image:
             scallop = 13.0
             du = np.mod(u, scallop) - scallop / 2
             dv = run[ys, xs] / pose.px
-            edge[ys, xs] = du ** 2 + dv ** 2 < (scallop * 0.48) ** 2
-        canvas.paste(_rgb(0.9 * tone + 0.1 * fill), mask=Image.fromarray(edge.astype(np.uint8) * 255))
+            edge[ys, xs] = du**2 + dv**2 < (scallop * 0.48) ** 2
+        canvas.paste(
+            _rgb(0.9 * tone + 0.1 * fill), mask=Image.fromarray(edge.astype(np.uint8) * 255)
+        )
 
     # Downsample, then compose on a light grey / off-white gradient background with a soft
     # shadow; lighting and sensor noise over the whole picture.
@@ -751,7 +1007,9 @@ def render_item(item: Mapping[str, Any], seed: int = 0) -> Image.Image:
     half = (w // 2, h // 2)
     shadow = Image.new("L", half, 0)
     shadow.paste(cover_small.resize(half, Image.Resampling.BOX), (1, 2))
-    shadow = shadow.filter(ImageFilter.GaussianBlur(2)).resize(IMAGE_SIZE, Image.Resampling.BILINEAR)
+    shadow = shadow.filter(ImageFilter.GaussianBlur(2)).resize(
+        IMAGE_SIZE, Image.Resampling.BILINEAR
+    )
     ys, xs = _small_grid()
     ga = rng.uniform(0, 2 * np.pi)
     level = rng.uniform(212, 246)
@@ -766,12 +1024,13 @@ def render_item(item: Mapping[str, Any], seed: int = 0) -> Image.Image:
     out += tint * (keep * gain)[..., None]
     bank = _noise_bank()
     start = int(rng.integers(0, bank.size - out.size))
-    out += bank[start:start + out.size].reshape(out.shape) * np.float32(rng.uniform(1.5, 4.0))
+    out += bank[start : start + out.size].reshape(out.shape) * np.float32(rng.uniform(1.5, 4.0))
     return Image.fromarray(np.clip(out + 0.5, 0, 255).astype(np.uint8))
 
 
-def generate_demo_catalog(out_dir: Path, n: int = 3000, seed: int = 0,
-                          progress: bool = True) -> Path:
+def generate_demo_catalog(
+    out_dir: Path, n: int = 3000, seed: int = 0, progress: bool = True
+) -> Path:
     """Write a synthetic catalog in the Kaggle layout: out_dir/styles.csv and
     out_dir/images/<id>.jpg. Returns the path of styles.csv. Deterministic for a seed."""
     out_dir = Path(out_dir)
@@ -780,12 +1039,19 @@ def generate_demo_catalog(out_dir: Path, n: int = 3000, seed: int = 0,
     styles = sample_styles(n, seed)
     rows = styles.to_dict("records")
     for row in tqdm(rows, desc="Drawing demo catalog", unit="item", disable=not progress):
-        render_item(row, seed).save(images / f"{row['id']}.jpg", "JPEG", quality=JPEG_QUALITY,
-                                    subsampling=0)
+        render_item(row, seed).save(
+            images / f"{row['id']}.jpg", "JPEG", quality=JPEG_QUALITY, subsampling=0
+        )
     path = out_dir / "styles.csv"
     styles.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
     return path
 
 
-__all__ = ["IMAGE_SIZE", "SILHOUETTES", "generate_demo_catalog", "load_vocab",
-           "render_item", "sample_styles"]
+__all__ = [
+    "IMAGE_SIZE",
+    "SILHOUETTES",
+    "generate_demo_catalog",
+    "load_vocab",
+    "render_item",
+    "sample_styles",
+]

@@ -84,8 +84,13 @@ def catalog_label_maps(catalog: Catalog) -> dict[str, list[str]]:
     return {a: sorted(catalog.labels(a).astype(str).unique()) for a in ATTRIBUTES}
 
 
-def check_catalog(label_maps: Mapping[str, Sequence[str]], catalog: Catalog | None, kind: str,
-                  path: Path, how_to_make: str) -> None:
+def check_catalog(
+    label_maps: Mapping[str, Sequence[str]],
+    catalog: Catalog | None,
+    kind: str,
+    path: Path,
+    how_to_make: str,
+) -> None:
     """A classifier trained on another catalog predicts classes this catalog does not have."""
     if catalog is None:
         return
@@ -121,16 +126,20 @@ class AttributeHeads(nn.Module):
     small correlated numbers on a sphere and an MLP learns faster from centred, unit-scale ones.
     """
 
-    def __init__(self, dim: int, num_classes: Mapping[str, int], hidden: int = 256,
-                 dropout: float = 0.2):
+    def __init__(
+        self, dim: int, num_classes: Mapping[str, int], hidden: int = 256, dropout: float = 0.2
+    ):
         super().__init__()
         self.hidden = hidden
         self.register_buffer("mean", torch.zeros(dim))
         self.register_buffer("std", torch.ones(dim))
         self.input_dropout = nn.Dropout(dropout / 2 if hidden else dropout)
         width = hidden or dim
-        self.shared = (nn.Sequential(nn.Linear(dim, hidden * len(ATTRIBUTES)), nn.GELU(),
-                                     nn.Dropout(dropout)) if hidden else nn.Identity())
+        self.shared = (
+            nn.Sequential(nn.Linear(dim, hidden * len(ATTRIBUTES)), nn.GELU(), nn.Dropout(dropout))
+            if hidden
+            else nn.Identity()
+        )
         self.heads = nn.ModuleDict({a: nn.Linear(width, num_classes[a]) for a in ATTRIBUTES})
 
     def set_standardisation(self, embeddings: torch.Tensor) -> None:
@@ -170,14 +179,16 @@ class HeadsConfig:
 class HeadsTagger:
     """Encoder + heads behind the AttributeTagger interface."""
 
-    def __init__(self, encoder: Encoder, heads: AttributeHeads,
-                 label_maps: Mapping[str, Sequence[str]]):
+    def __init__(
+        self, encoder: Encoder, heads: AttributeHeads, label_maps: Mapping[str, Sequence[str]]
+    ):
         self.encoder = encoder
         self.heads = heads.eval()
         self.label_maps = {a: list(v) for a, v in label_maps.items()}
 
-    def predict(self, images: Sequence[Image.Image | str | Path], top_k: int = 3
-                ) -> list[Prediction]:
+    def predict(
+        self, images: Sequence[Image.Image | str | Path], top_k: int = 3
+    ) -> list[Prediction]:
         from PIL import Image as PILImage
 
         if isinstance(images, (PILImage.Image, str, Path)):
@@ -189,24 +200,27 @@ class HeadsTagger:
 
     def predict_embeddings(self, embeddings: np.ndarray, top_k: int = 3) -> list[Prediction]:
         """Tag from image embeddings already computed (e.g. by a search on the same photo)."""
-        return ranked_predictions(head_probabilities(self.heads, embeddings), self.label_maps,
-                                  top_k)
+        return ranked_predictions(
+            head_probabilities(self.heads, embeddings), self.label_maps, top_k
+        )
 
 
 @torch.no_grad()
-def head_probabilities(heads: AttributeHeads, embeddings: np.ndarray,
-                       batch_size: int = 4096) -> dict[str, np.ndarray]:
+def head_probabilities(
+    heads: AttributeHeads, embeddings: np.ndarray, batch_size: int = 4096
+) -> dict[str, np.ndarray]:
     heads.eval()
     x = torch.as_tensor(np.asarray(embeddings, dtype=np.float32))
     parts: dict[str, list[np.ndarray]] = {a: [] for a in ATTRIBUTES}
     for start in range(0, len(x), batch_size):
-        for attribute, logits in heads(x[start:start + batch_size]).items():
+        for attribute, logits in heads(x[start : start + batch_size]).items():
             parts[attribute].append(logits.softmax(dim=1).numpy())
     return {a: np.concatenate(p) for a, p in parts.items() if p}
 
 
-def _labels_of(probs: Mapping[str, np.ndarray], label_maps: Mapping[str, Sequence[str]]
-               ) -> dict[str, list[str]]:
+def _labels_of(
+    probs: Mapping[str, np.ndarray], label_maps: Mapping[str, Sequence[str]]
+) -> dict[str, list[str]]:
     return {a: [label_maps[a][j] for j in p.argmax(axis=1)] for a, p in probs.items()}
 
 
@@ -229,34 +243,42 @@ def fit_heads(
     n = len(embeddings)
     val = np.zeros(n, dtype=bool)
     if n >= 20:
-        val[rng.choice(n, size=max(1, int(round(n * config.validation_fraction))),
-                       replace=False)] = True
+        val[
+            rng.choice(n, size=max(1, int(round(n * config.validation_fraction))), replace=False)
+        ] = True
     fit_rows, val_rows = np.flatnonzero(~val), np.flatnonzero(val)
     if len(val_rows) == 0:
         val_rows = fit_rows
     x = torch.as_tensor(np.asarray(embeddings, dtype=np.float32))
     y = {a: torch.as_tensor(np.asarray(targets[a], dtype=np.int64)) for a in ATTRIBUTES}
-    heads = AttributeHeads(x.shape[1], {a: len(v) for a, v in label_maps.items()},
-                           hidden=config.hidden, dropout=config.dropout)
+    heads = AttributeHeads(
+        x.shape[1],
+        {a: len(v) for a, v in label_maps.items()},
+        hidden=config.hidden,
+        dropout=config.dropout,
+    )
     heads.set_standardisation(x[fit_rows])
-    optimizer = torch.optim.AdamW(heads.parameters(), lr=config.lr,
-                                  weight_decay=config.weight_decay)
+    optimizer = torch.optim.AdamW(
+        heads.parameters(), lr=config.lr, weight_decay=config.weight_decay
+    )
     steps_per_epoch = max(1, math.ceil(len(fit_rows) / config.batch_size))
     scheduler = one_cycle(optimizer, config.lr, config.epochs * steps_per_epoch, pct_start=0.1)
     history: dict[str, list[float]] = {"total": [], **{a: [] for a in ATTRIBUTES}}
     val_history: list[float] = []
     best_score, best_state = -1.0, None
-    for _epoch in tqdm(range(config.epochs), desc="attribute heads", unit="epoch",
-                       disable=not progress):
+    for _epoch in tqdm(
+        range(config.epochs), desc="attribute heads", unit="epoch", disable=not progress
+    ):
         heads.train()
         order = torch.as_tensor(fit_rows)[torch.randperm(len(fit_rows))]
         sums = {a: 0.0 for a in ATTRIBUTES}
         for step in range(steps_per_epoch):
-            rows = order[step * config.batch_size:(step + 1) * config.batch_size]
+            rows = order[step * config.batch_size : (step + 1) * config.batch_size]
             logits = heads(x[rows])
-            losses = {a: F.cross_entropy(logits[a], y[a][rows],
-                                         label_smoothing=config.label_smoothing)
-                      for a in ATTRIBUTES}
+            losses = {
+                a: F.cross_entropy(logits[a], y[a][rows], label_smoothing=config.label_smoothing)
+                for a in ATTRIBUTES
+            }
             total = sum(losses.values())
             optimizer.zero_grad(set_to_none=True)
             total.backward()
@@ -268,9 +290,16 @@ def fit_heads(
             history[a].append(sums[a] / steps_per_epoch)
         history["total"].append(sum(sums.values()) / steps_per_epoch)
         probs = head_probabilities(heads, x[val_rows].numpy())
-        score = float(np.mean([
-            weighted_f1_indices(y[a][val_rows].numpy(), probs[a].argmax(1), len(label_maps[a]))
-            for a in ATTRIBUTES]))
+        score = float(
+            np.mean(
+                [
+                    weighted_f1_indices(
+                        y[a][val_rows].numpy(), probs[a].argmax(1), len(label_maps[a])
+                    )
+                    for a in ATTRIBUTES
+                ]
+            )
+        )
         val_history.append(score)
         if score > best_score:
             best_score = score
@@ -320,36 +349,57 @@ def train_attribute_heads(
     train_seconds = time.perf_counter() - started
 
     path = settings.models_dir / HEADS_FILE
-    save_checkpoint({
-        "kind": HEADS_KIND, "encoder_fingerprint": encoder.fingerprint,
-        "encoder_spec": encoder.spec, "embedding_dim": int(train_x.shape[1]),
-        "labels": label_maps, "config": config.to_dict(), "state_dict": heads.state_dict(),
-        "catalog_items": len(catalog),
-    }, path)
+    save_checkpoint(
+        {
+            "kind": HEADS_KIND,
+            "encoder_fingerprint": encoder.fingerprint,
+            "encoder_spec": encoder.spec,
+            "embedding_dim": int(train_x.shape[1]),
+            "labels": label_maps,
+            "config": config.to_dict(),
+            "state_dict": heads.state_dict(),
+            "catalog_items": len(catalog),
+        },
+        path,
+    )
 
     train_pred = _labels_of(head_probabilities(heads, train_x), label_maps)
-    train_accuracy = {a: float(np.mean(np.array(train_pred[a]) == np.array(train_labels[a])))
-                      for a in ATTRIBUTES}
+    train_accuracy = {
+        a: float(np.mean(np.array(train_pred[a]) == np.array(train_labels[a]))) for a in ATTRIBUTES
+    }
     report = evaluate_heads(
-        catalog, settings, HeadsTagger(encoder, heads, label_maps), embeddings, progress,
+        catalog,
+        settings,
+        HeadsTagger(encoder, heads, label_maps),
+        embeddings,
+        progress,
         history=history,
         extra={
-            "config": config.to_dict(), "checkpoint": str(path),
-            "encoder": encoder.spec, "encoder_fingerprint": encoder.fingerprint,
-            "train_items": len(train_items), "train_accuracy": train_accuracy,
-            "train_majority_accuracy": {a: majority_accuracy(train_labels[a])
-                                        for a in ATTRIBUTES},
+            "config": config.to_dict(),
+            "checkpoint": str(path),
+            "encoder": encoder.spec,
+            "encoder_fingerprint": encoder.fingerprint,
+            "train_items": len(train_items),
+            "train_accuracy": train_accuracy,
+            "train_majority_accuracy": {a: majority_accuracy(train_labels[a]) for a in ATTRIBUTES},
             "validation_average_f1_per_epoch": val_history,
-            "embed_seconds": embed_seconds, "train_seconds": train_seconds,
+            "embed_seconds": embed_seconds,
+            "train_seconds": train_seconds,
         },
     )
     return report
 
 
-def evaluate_heads(catalog: Catalog, settings: StyleSettings, tagger: HeadsTagger,
-                   embeddings: Any = None, progress: bool = True, *,
-                   history: Mapping[str, Sequence[float]] | None = None,
-                   extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def evaluate_heads(
+    catalog: Catalog,
+    settings: StyleSettings,
+    tagger: HeadsTagger,
+    embeddings: Any = None,
+    progress: bool = True,
+    *,
+    history: Mapping[str, Sequence[float]] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """Weighted F1 of the heads on the test split; writes the attributes-heads report."""
     from stylist.models.embeddings import embed_catalog
     from stylist.models.metrics import write_attribute_report
@@ -359,13 +409,24 @@ def evaluate_heads(catalog: Catalog, settings: StyleSettings, tagger: HeadsTagge
     test_x = embeddings.image[embeddings.rows(catalog.test["id"].to_numpy())]
     truth = {a: catalog.labels(a, "test").astype(str).tolist() for a in ATTRIBUTES}
     predicted = _labels_of(head_probabilities(tagger.heads, test_x), tagger.label_maps)
-    return write_attribute_report(REPORT_NAME, truth, predicted, tagger.label_maps,
-                                  settings.reports_dir, history=history,
-                                  extra={"model_kind": "heads", **(extra or {})})
+    return write_attribute_report(
+        REPORT_NAME,
+        truth,
+        predicted,
+        tagger.label_maps,
+        settings.reports_dir,
+        history=history,
+        extra={"model_kind": "heads", **(extra or {})},
+    )
 
 
-def load_heads_tagger(settings: StyleSettings | None = None, *, encoder: Encoder | None = None,
-                      catalog: Catalog | None = None, path: Path | None = None) -> HeadsTagger:
+def load_heads_tagger(
+    settings: StyleSettings | None = None,
+    *,
+    encoder: Encoder | None = None,
+    catalog: Catalog | None = None,
+    path: Path | None = None,
+) -> HeadsTagger:
     """Read attribute-heads.pt for the configured encoder (ModelMissing with a sentence when it
     is missing, damaged, or made for another encoder / catalog)."""
     from stylist.models.encoder import get_encoder
@@ -377,9 +438,12 @@ def load_heads_tagger(settings: StyleSettings | None = None, *, encoder: Encoder
     check_encoder(payload, encoder.fingerprint, HEADS_KIND, path, HOW_TO_MAKE_HEADS)
     check_catalog(payload["labels"], catalog, HEADS_KIND, path, HOW_TO_MAKE_HEADS)
     config = HeadsConfig.from_dict(payload["config"])
-    heads = AttributeHeads(int(payload["embedding_dim"]),
-                           {a: len(v) for a, v in payload["labels"].items()},
-                           hidden=config.hidden, dropout=config.dropout)
+    heads = AttributeHeads(
+        int(payload["embedding_dim"]),
+        {a: len(v) for a, v in payload["labels"].items()},
+        hidden=config.hidden,
+        dropout=config.dropout,
+    )
     try:
         heads.load_state_dict(payload["state_dict"])
     except (RuntimeError, KeyError):
@@ -428,8 +492,10 @@ def load_tagger(settings: StyleSettings | None = None) -> AttributeTagger:
         key = ("heads", file_stamp(path), file_stamp(settings.items_path), encoder.fingerprint)
 
         def loader() -> AttributeTagger:
-            return load_heads_tagger(settings, encoder=encoder,
-                                     catalog=_current_catalog(settings), path=path)
+            return load_heads_tagger(
+                settings, encoder=encoder, catalog=_current_catalog(settings), path=path
+            )
+
     with _TAGGERS_LOCK:
         tagger = _TAGGERS.get(key)
         if tagger is None:
@@ -439,16 +505,25 @@ def load_tagger(settings: StyleSettings | None = None) -> AttributeTagger:
         return tagger
 
 
-def evaluate_attributes(catalog: Catalog, settings: StyleSettings | None = None, *,
-                        model: str | None = None, progress: bool = True) -> dict[str, Any]:
+def evaluate_attributes(
+    catalog: Catalog,
+    settings: StyleSettings | None = None,
+    *,
+    model: str | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
     """`stylist eval attributes`: the trained heads or CNN on the test split, same report."""
     settings = settings or get_settings()
     model = model or settings.attribute_model
     if model == "cnn":
         from stylist.models.cnn import evaluate_cnn, load_cnn_tagger
 
-        return evaluate_cnn(load_cnn_tagger(settings=settings, catalog=catalog), catalog,
-                            settings, progress=progress)
+        return evaluate_cnn(
+            load_cnn_tagger(settings=settings, catalog=catalog),
+            catalog,
+            settings,
+            progress=progress,
+        )
     if model != "heads":
         raise ValueError(f'The attribute model must be "heads" or "cnn", not "{model}".')
     tagger = load_heads_tagger(settings, catalog=catalog)

@@ -25,9 +25,12 @@ def augment(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.
     scale = uniform(0.9, 1.1)
     flip = (torch.rand(n, generator=generator) < 0.5).to(dev).float() * -2 + 1  # -1 flips
     cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
-    theta = torch.stack([
-        torch.stack([cos * flip, -sin, uniform(-0.12, 0.12)], dim=1),
-        torch.stack([sin * flip, cos, uniform(-0.12, 0.12)], dim=1),
-    ], dim=1)
+    theta = torch.stack(
+        [
+            torch.stack([cos * flip, -sin, uniform(-0.12, 0.12)], dim=1),
+            torch.stack([sin * flip, cos, uniform(-0.12, 0.12)], dim=1),
+        ],
+        dim=1,
+    )
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)

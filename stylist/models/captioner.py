@@ -50,8 +50,9 @@ class Descriptor:
     margin: float  # probability of the winner minus that of the runner-up
 
 
-def convincing(labels: Sequence[str], probabilities: np.ndarray, *, min_probability: float,
-               min_margin: float) -> tuple[str, float, float] | None:
+def convincing(
+    labels: Sequence[str], probabilities: np.ndarray, *, min_probability: float, min_margin: float
+) -> tuple[str, float, float] | None:
     """The winning label when it wins clearly, else None."""
     if len(labels) == 0:
         return None
@@ -101,17 +102,19 @@ class Captioner:
                 emb = self.encoder.encode_texts(texts)
                 rows, start = [], 0
                 for syn in synonyms:
-                    block = emb[start:start + len(templates) * len(syn)]
+                    block = emb[start : start + len(templates) * len(syn)]
                     block = block.reshape(len(templates), len(syn), -1).mean(axis=1)
-                    rows.append(block / np.maximum(np.linalg.norm(block, axis=-1, keepdims=True),
-                                                   1e-12))
+                    rows.append(
+                        block / np.maximum(np.linalg.norm(block, axis=-1, keepdims=True), 1e-12)
+                    )
                     start += len(templates) * len(syn)
                 prompts[group] = (labels, np.stack(rows).astype(np.float32))
             self._prompts = prompts
         return self._prompts
 
-    def descriptors(self, image: Image.Image | str | Path | np.ndarray,
-                    master_category: str | None = None) -> dict[str, Descriptor]:
+    def descriptors(
+        self, image: Image.Image | str | Path | np.ndarray, master_category: str | None = None
+    ) -> dict[str, Descriptor]:
         """The convincing descriptor of each group (groups that do not apply are skipped).
 
         `image` may be a picture or its (normalised) image embedding.
@@ -130,8 +133,12 @@ class Captioner:
                 continue
             sims = prompt_emb @ embedding  # (labels, templates)
             probabilities = _softmax(scale * sims.mean(axis=1))
-            winner = convincing(labels, probabilities, min_probability=spec["min_probability"],
-                                min_margin=spec["min_margin"])
+            winner = convincing(
+                labels,
+                probabilities,
+                min_probability=spec["min_probability"],
+                min_margin=spec["min_margin"],
+            )
             # Prompt agreement: every template alone must pick the same winner, so a label that
             # wins only under one phrasing (a quirk of the wording) is not said.
             if winner is not None and np.all(sims.argmax(axis=0) == labels.index(winner[0])):
@@ -140,7 +147,9 @@ class Captioner:
 
     # -- the sentence ---------------------------------------------------------------------
 
-    def compose(self, tags: Tags | None, descriptors: Mapping[str, Descriptor] | None = None) -> str:
+    def compose(
+        self, tags: Tags | None, descriptors: Mapping[str, Descriptor] | None = None
+    ) -> str:
         """The caption from tags and (already chosen) descriptors, within the word budget."""
         vocab = self.vocab
         threshold = float(vocab["min_tag_confidence"])
@@ -164,10 +173,16 @@ class Captioner:
             words["material"] = None
 
         def build() -> str:
-            head = " ".join(w for w in (
-                colour.lower() if colour else None,
-                vocab["gender"].get(gender, gender.lower()) if gender else None,
-                words["usage"], article) if w)
+            head = " ".join(
+                w
+                for w in (
+                    colour.lower() if colour else None,
+                    vocab["gender"].get(gender, gender.lower()) if gender else None,
+                    words["usage"],
+                    article,
+                )
+                if w
+            )
             if words["fit"]:
                 head += f" in a {words['fit']}"
             texture = " ".join(w for w in (words["pattern"], words["material"]) if w)
@@ -225,8 +240,9 @@ def _logit_scale(encoder: Any) -> float:
 _CAPTIONERS: dict[str, Captioner] = {}
 
 
-def caption_image(image: Image.Image | str | Path, tags: Tags | None = None,
-                  encoder: Any | None = None) -> str:
+def caption_image(
+    image: Image.Image | str | Path, tags: Tags | None = None, encoder: Any | None = None
+) -> str:
     """A caption of at most ~20 words. Without `tags` the configured tagger predicts them;
     without `encoder` the configured one ranks the descriptors, and if no encoder can be loaded
     the caption is built from the tags alone."""

@@ -58,8 +58,9 @@ def read_checkpoint(path: Path, kind: str, how_to_make: str) -> dict[str, Any]:
     return payload
 
 
-def check_encoder(payload: dict[str, Any], fingerprint: str, kind: str, path: Path,
-                  how_to_make: str) -> None:
+def check_encoder(
+    payload: dict[str, Any], fingerprint: str, kind: str, path: Path, how_to_make: str
+) -> None:
     """Heads on embeddings are meaningless on another encoder's embeddings: refuse them."""
     trained_on = payload.get("encoder_fingerprint")
     if trained_on != fingerprint:

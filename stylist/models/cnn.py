@@ -153,9 +153,14 @@ def validate_routing(routing: Mapping[str, Sequence[str]] | str) -> dict[str, li
     missing = [a for a in ATTRIBUTES if a not in served]
     twice = sorted({a for a in served if served.count(a) > 1})
     if missing or twice:
-        problem = (f"no backbone serves {', '.join(missing)}" if missing
-                   else f"{', '.join(twice)} is routed to more than one backbone")
-        raise ValueError(f"The routing must send every attribute to exactly one backbone: {problem}.")
+        problem = (
+            f"no backbone serves {', '.join(missing)}"
+            if missing
+            else f"{', '.join(twice)} is routed to more than one backbone"
+        )
+        raise ValueError(
+            f"The routing must send every attribute to exactly one backbone: {problem}."
+        )
     return {b: a for b, a in clean.items() if a}
 
 
@@ -199,8 +204,12 @@ def build_backbone(name: str, pretrained: bool = False) -> tuple[nn.Module, int]
 class MultiTaskCNN(nn.Module):
     """Backbones per the routing, one linear head per attribute on its backbone's features."""
 
-    def __init__(self, routing: Mapping[str, Sequence[str]], num_classes: Mapping[str, int],
-                 pretrained: bool = False):
+    def __init__(
+        self,
+        routing: Mapping[str, Sequence[str]],
+        num_classes: Mapping[str, int],
+        pretrained: bool = False,
+    ):
         super().__init__()
         self.routing = {b: list(a) for b, a in routing.items()}
         self.backbones = nn.ModuleDict()
@@ -232,8 +241,9 @@ def image_to_tensor(image: Image.Image | str | Path, height: int, width: int) ->
     return torch.from_numpy(np.asarray(image, dtype=np.uint8).copy()).permute(2, 0, 1)
 
 
-def decode_images(paths: Sequence[str | Path], height: int, width: int,
-                  progress: bool = True) -> torch.Tensor:
+def decode_images(
+    paths: Sequence[str | Path], height: int, width: int, progress: bool = True
+) -> torch.Tensor:
     """All photos once into one (n, 3, height, width) uint8 tensor: epochs then never touch
     JPEG decoding again (34,525 real thumbnails: ~7 s, 500 MB)."""
     out = torch.empty((len(paths), 3, height, width), dtype=torch.uint8)
@@ -262,8 +272,9 @@ def class_weights(targets: np.ndarray, num_classes: int) -> torch.Tensor:
     return torch.tensor(weights / weights[present].mean(), dtype=torch.float32)
 
 
-def task_loss(logits: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None,
-              config: CNNConfig) -> torch.Tensor:
+def task_loss(
+    logits: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None, config: CNNConfig
+) -> torch.Tensor:
     if config.loss == "focal":
         # Focal loss: down-weights examples the model already gets right (gamma), with the
         # class weights as the alpha term.
@@ -276,8 +287,9 @@ def task_loss(logits: torch.Tensor, target: torch.Tensor, weight: torch.Tensor |
     return smoothed_cross_entropy(logits, target, weight, config.label_smoothing)
 
 
-def smoothed_cross_entropy(logits: torch.Tensor, target: torch.Tensor,
-                           weight: torch.Tensor | None, smoothing: float) -> torch.Tensor:
+def smoothed_cross_entropy(
+    logits: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None, smoothing: float
+) -> torch.Tensor:
     """Cross-entropy with label smoothing where the class weight scales each *example* (by its
     target's weight), not each class's share of the smoothed target.
 
@@ -298,21 +310,27 @@ def smoothed_cross_entropy(logits: torch.Tensor, target: torch.Tensor,
 
 
 @torch.no_grad()
-def predict_probabilities(model: MultiTaskCNN, images: torch.Tensor, device: torch.device,
-                          batch_size: int = 256, progress: bool = False,
-                          desc: str = "predicting") -> dict[str, np.ndarray]:
+def predict_probabilities(
+    model: MultiTaskCNN,
+    images: torch.Tensor,
+    device: torch.device,
+    batch_size: int = 256,
+    progress: bool = False,
+    desc: str = "predicting",
+) -> dict[str, np.ndarray]:
     model.eval()
     chunks: dict[str, list[np.ndarray]] = {a: [] for a in model.heads}
     starts = range(0, len(images), batch_size)
     for start in tqdm(starts, desc=desc, unit="batch", disable=not progress, leave=False):
-        logits = model(to_model_input(images[start:start + batch_size], device))
+        logits = model(to_model_input(images[start : start + batch_size], device))
         for attribute, value in logits.items():
             chunks[attribute].append(value.softmax(dim=1).float().cpu().numpy())
     return {a: np.concatenate(c) if c else np.zeros((0, 0)) for a, c in chunks.items()}
 
 
-def _decode_predictions(probs: Mapping[str, np.ndarray],
-                        label_maps: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+def _decode_predictions(
+    probs: Mapping[str, np.ndarray], label_maps: Mapping[str, Sequence[str]]
+) -> dict[str, list[str]]:
     return {a: [label_maps[a][j] for j in p.argmax(axis=1)] for a, p in probs.items()}
 
 
@@ -371,23 +389,29 @@ def train_cnn(
         val_idx = fit_idx
     weights = {
         a: class_weights(targets[a][fit_idx].numpy(), len(label_maps[a])).to(device)
-        if config.class_weighted else None
+        if config.class_weighted
+        else None
         for a in ATTRIBUTES
     }
 
-    model = MultiTaskCNN(config.routing, {a: len(v) for a, v in label_maps.items()},
-                         pretrained=config.pretrained).to(device)
+    model = MultiTaskCNN(
+        config.routing, {a: len(v) for a, v in label_maps.items()}, pretrained=config.pretrained
+    ).to(device)
     steps_per_epoch = max(1, len(fit_idx) // config.batch_size)  # drop the ragged last batch
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr,
-                                  weight_decay=config.weight_decay)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+    )
     scheduler = one_cycle(optimizer, config.lr, config.epochs * steps_per_epoch, pct_start=0.25)
     history: dict[str, list[float]] = {"total": [], **{a: [] for a in ATTRIBUTES}}
     val_history: list[float] = []
     best_score, best_state, first_epoch = -1.0, None, 0
 
     resume_path = settings.models_dir / RESUME_FILE
-    state_meta = {"config": config.to_dict(), "labels": label_maps,
-                  "train_ids": [int(i) for i in train_items["id"]]}
+    state_meta = {
+        "config": config.to_dict(),
+        "labels": label_maps,
+        "train_ids": [int(i) for i in train_items["id"]],
+    }
     if resume and resume_path.is_file():
         try:
             state = read_checkpoint(resume_path, RESUME_KIND, HOW_TO_MAKE_CNN)
@@ -404,23 +428,33 @@ def train_cnn(
             torch.set_rng_state(state["rng"])
             say(f"Resuming the CNN training after epoch {first_epoch} of {config.epochs}.")
         elif state:
-            say("A CNN training state exists for another configuration or catalog; starting afresh.")
+            say(
+                "A CNN training state exists for another configuration or catalog; starting afresh."
+            )
 
     for epoch in range(first_epoch, config.epochs):
         model.train()
         order = fit_idx[torch.randperm(len(fit_idx)).numpy()]
         sums = {a: 0.0 for a in ATTRIBUTES}
-        bar = tqdm(range(steps_per_epoch), desc=f"CNN epoch {epoch + 1}/{config.epochs}",
-                   unit="batch", disable=not progress)
+        bar = tqdm(
+            range(steps_per_epoch),
+            desc=f"CNN epoch {epoch + 1}/{config.epochs}",
+            unit="batch",
+            disable=not progress,
+        )
         for step in bar:
-            batch = torch.from_numpy(order[step * config.batch_size:(step + 1) * config.batch_size])
+            batch = torch.from_numpy(
+                order[step * config.batch_size : (step + 1) * config.batch_size]
+            )
             x = pixels[batch].to(device).float().div_(255.0)
             if config.augment:
                 x = augment(x)
             x = (x - MEAN.to(device)) / STD.to(device)
             logits = model(x)
-            losses = {a: task_loss(logits[a], targets[a][batch].to(device), weights[a], config)
-                      for a in ATTRIBUTES}
+            losses = {
+                a: task_loss(logits[a], targets[a][batch].to(device), weights[a], config)
+                for a in ATTRIBUTES
+            }
             total = sum(losses.values())
             optimizer.zero_grad(set_to_none=True)
             total.backward()
@@ -434,57 +468,104 @@ def train_cnn(
         history["total"].append(sum(sums.values()) / steps_per_epoch)
 
         probs = predict_probabilities(model, pixels[val_idx], device)
-        score = float(np.mean([
-            weighted_f1_indices(targets[a][val_idx].numpy(), probs[a].argmax(1),
-                                len(label_maps[a]))
-            for a in ATTRIBUTES]))
+        score = float(
+            np.mean(
+                [
+                    weighted_f1_indices(
+                        targets[a][val_idx].numpy(), probs[a].argmax(1), len(label_maps[a])
+                    )
+                    for a in ATTRIBUTES
+                ]
+            )
+        )
         val_history.append(score)
         if score > best_score:
             best_score = score
             best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-        save_checkpoint({
-            "kind": RESUME_KIND, **state_meta, "epoch": epoch + 1,
-            "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(), "history": history,
-            "val_history": val_history, "best_score": best_score, "best_model": best_state,
-            "rng": torch.get_rng_state(),
-        }, resume_path)
+        save_checkpoint(
+            {
+                "kind": RESUME_KIND,
+                **state_meta,
+                "epoch": epoch + 1,
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "history": history,
+                "val_history": val_history,
+                "best_score": best_score,
+                "best_model": best_state,
+                "rng": torch.get_rng_state(),
+            },
+            resume_path,
+        )
         # Reported after the state is safe on disk: an interrupt from here on loses nothing.
-        say(f"epoch {epoch + 1}: loss {history['total'][-1]:.3f}, validation average weighted F1 "
-            f"{score:.3f}")
+        say(
+            f"epoch {epoch + 1}: loss {history['total'][-1]:.3f}, validation average weighted F1 "
+            f"{score:.3f}"
+        )
     train_seconds = time.perf_counter() - started
 
     model.load_state_dict(best_state)
     checkpoint = settings.models_dir / CNN_FILE
-    save_checkpoint({
-        "kind": CNN_KIND, "config": config.to_dict(), "labels": label_maps,
-        "input_size": [config.height, config.width], "state_dict": model.state_dict(),
-        "validation_f1": best_score, "catalog_items": len(catalog),
-    }, checkpoint)
+    save_checkpoint(
+        {
+            "kind": CNN_KIND,
+            "config": config.to_dict(),
+            "labels": label_maps,
+            "input_size": [config.height, config.width],
+            "state_dict": model.state_dict(),
+            "validation_f1": best_score,
+            "catalog_items": len(catalog),
+        },
+        checkpoint,
+    )
     resume_path.unlink(missing_ok=True)
 
     tagger = CNNTagger(model, label_maps, (config.height, config.width), device)
-    report = evaluate_cnn(tagger, catalog, settings, progress=progress, history=history, extra={
-        "config": config.to_dict(), "checkpoint": str(checkpoint),
-        "train_items": len(fit_idx), "validation_items": len(val_idx),
-        "validation_average_f1_per_epoch": val_history, "best_validation_f1": best_score,
-        "train_seconds": train_seconds, "device": str(device),
-    })
+    report = evaluate_cnn(
+        tagger,
+        catalog,
+        settings,
+        progress=progress,
+        history=history,
+        extra={
+            "config": config.to_dict(),
+            "checkpoint": str(checkpoint),
+            "train_items": len(fit_idx),
+            "validation_items": len(val_idx),
+            "validation_average_f1_per_epoch": val_history,
+            "best_validation_f1": best_score,
+            "train_seconds": train_seconds,
+            "device": str(device),
+        },
+    )
     say(format_f1_table(report))
     return report
 
 
-def evaluate_cnn(tagger: CNNTagger, catalog: Catalog, settings: StyleSettings, *,
-                 progress: bool = True, history: Mapping[str, Sequence[float]] | None = None,
-                 extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def evaluate_cnn(
+    tagger: CNNTagger,
+    catalog: Catalog,
+    settings: StyleSettings,
+    *,
+    progress: bool = True,
+    history: Mapping[str, Sequence[float]] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """Weighted F1 of the CNN on the test split; writes the attributes-cnn report."""
     truth = {a: catalog.labels(a, "test").astype(str).tolist() for a in ATTRIBUTES}
     pixels = decode_images(catalog.test["image"].tolist(), tagger.height, tagger.width, progress)
-    probs = predict_probabilities(tagger.model, pixels, tagger.device, progress=progress,
-                                  desc="evaluating on the test split")
+    probs = predict_probabilities(
+        tagger.model, pixels, tagger.device, progress=progress, desc="evaluating on the test split"
+    )
     return write_attribute_report(
-        REPORT_NAME, truth, _decode_predictions(probs, tagger.label_maps), tagger.label_maps,
-        settings.reports_dir, history=history, extra={"model_kind": "cnn", **(extra or {})},
+        REPORT_NAME,
+        truth,
+        _decode_predictions(probs, tagger.label_maps),
+        tagger.label_maps,
+        settings.reports_dir,
+        history=history,
+        extra={"model_kind": "cnn", **(extra or {})},
     )
 
 
@@ -494,15 +575,21 @@ def evaluate_cnn(tagger: CNNTagger, catalog: Catalog, settings: StyleSettings, *
 class CNNTagger:
     """The trained CNN behind the AttributeTagger interface."""
 
-    def __init__(self, model: MultiTaskCNN, label_maps: Mapping[str, Sequence[str]],
-                 input_size: Sequence[int], device: torch.device | None = None):
+    def __init__(
+        self,
+        model: MultiTaskCNN,
+        label_maps: Mapping[str, Sequence[str]],
+        input_size: Sequence[int],
+        device: torch.device | None = None,
+    ):
         self.device = device or torch.device("cpu")
         self.model = model.to(self.device).eval()
         self.label_maps = {a: list(v) for a, v in label_maps.items()}
         self.height, self.width = int(input_size[0]), int(input_size[1])
 
-    def predict(self, images: Sequence[Image.Image | str | Path], top_k: int = 3
-                ) -> list[Prediction]:
+    def predict(
+        self, images: Sequence[Image.Image | str | Path], top_k: int = 3
+    ) -> list[Prediction]:
         if isinstance(images, (Image.Image, str, Path)):
             images = [images]
         if not images:
@@ -512,8 +599,9 @@ class CNNTagger:
         return ranked_predictions(probs, self.label_maps, top_k)
 
 
-def load_cnn_tagger(path: Path | None = None, settings: StyleSettings | None = None,
-                    catalog: Catalog | None = None) -> CNNTagger:
+def load_cnn_tagger(
+    path: Path | None = None, settings: StyleSettings | None = None, catalog: Catalog | None = None
+) -> CNNTagger:
     """Load a CNN checkpoint; ModelMissing with a sentence when it is absent, damaged, or was
     trained on another catalog (when `catalog` is given)."""
     settings = settings or get_settings()
@@ -529,11 +617,18 @@ def load_cnn_tagger(path: Path | None = None, settings: StyleSettings | None = N
             f"The {CNN_KIND} at {path} does not match its own configuration. "
             f"Run {HOW_TO_MAKE_CNN} to make it again."
         ) from None
-    return CNNTagger(model, payload["labels"], payload["input_size"],
-                     resolve_device(settings.device))
+    return CNNTagger(
+        model, payload["labels"], payload["input_size"], resolve_device(settings.device)
+    )
 
 
 __all__ = [
-    "CNNConfig", "CNNTagger", "DEFAULT_ROUTING", "MultiTaskCNN", "decode_images",
-    "load_cnn_tagger", "train_cnn", "validate_routing",
+    "CNNConfig",
+    "CNNTagger",
+    "DEFAULT_ROUTING",
+    "MultiTaskCNN",
+    "decode_images",
+    "load_cnn_tagger",
+    "train_cnn",
+    "validate_routing",
 ]

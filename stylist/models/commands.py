@@ -26,8 +26,14 @@ def _clear_errors():
 
     try:
         yield
-    except (CatalogMissing, CatalogError, ModelMissing, EncoderUnavailable, ImageRejected,
-            ValueError) as err:
+    except (
+        CatalogMissing,
+        CatalogError,
+        ModelMissing,
+        EncoderUnavailable,
+        ImageRejected,
+        ValueError,
+    ) as err:
         typer.echo(str(err), err=True)
         raise typer.Exit(2) from None
 
@@ -54,8 +60,14 @@ def _print_kshot(report: dict[str, Any]) -> None:
     typer.echo(f"held-out article types: {', '.join(report['held_out_types'])}")
     shots = sorted(accuracy["head/fused"], key=int)
     typer.echo(f"{'k-shot accuracy':34} " + " ".join(f"{f'k={k}':>7}" for k in shots))
-    for method in ("head/fused", "ncm/fused", "head/image", "ncm/image",
-                   "head/fused/among-new", "ncm/fused/among-new"):
+    for method in (
+        "head/fused",
+        "ncm/fused",
+        "head/image",
+        "ncm/image",
+        "head/fused/among-new",
+        "ncm/fused/among-new",
+    ):
         if method in accuracy:
             values = " ".join(f"{accuracy[method][k]['mean']:7.3f}" for k in shots)
             typer.echo(f"{method:34} {values}")
@@ -95,11 +107,15 @@ def register(app: typer.Typer, train_app: typer.Typer, eval_app: typer.Typer) ->
     def train_cnn_command(
         quick: bool = typer.Option(False, "--quick", help="Tiny pictures, 2 epochs, for tests."),
         routing: str | None = typer.Option(
-            None, help='Which backbone serves which attributes: JSON such as '
-                       '\'{"mobilenet_v2": ["gender", ...], "resnet18": ["articleType", ...]}\' '
-                       "or a JSON file."),
+            None,
+            help="Which backbone serves which attributes: JSON such as "
+            '\'{"mobilenet_v2": ["gender", ...], "resnet18": ["articleType", ...]}\' '
+            "or a JSON file.",
+        ),
         backbone: str | None = typer.Option(
-            None, help="One backbone for all 7 attributes: resnet18, resnet50, mobilenet_v2, mobilenet_v3_small or mobilenet_v3_large."),
+            None,
+            help="One backbone for all 7 attributes: resnet18, resnet50, mobilenet_v2, mobilenet_v3_small or mobilenet_v3_large.",
+        ),
         epochs: int | None = typer.Option(None, min=1, help="Training epochs (default 8)."),
         batch_size: int | None = typer.Option(None, min=2),
         lr: float | None = typer.Option(None, min=0.0, help="Peak one-cycle learning rate."),
@@ -109,9 +125,11 @@ def register(app: typer.Typer, train_app: typer.Typer, eval_app: typer.Typer) ->
         class_weights: bool = typer.Option(True, "--class-weights/--no-class-weights"),
         augment: bool = typer.Option(True, "--augment/--no-augment"),
         pretrained: bool = typer.Option(
-            False, "--pretrained", help="Start from ImageNet weights (needs a download)."),
+            False, "--pretrained", help="Start from ImageNet weights (needs a download)."
+        ),
         fresh: bool = typer.Option(
-            False, "--fresh", help="Ignore an interrupted run's state and start afresh."),
+            False, "--fresh", help="Ignore an interrupted run's state and start afresh."
+        ),
     ) -> None:
         """Train the multi-task CNN on pixels; an interrupted run continues where it stopped."""
         from stylist.models.cnn import train_cnn
@@ -120,8 +138,12 @@ def register(app: typer.Typer, train_app: typer.Typer, eval_app: typer.Typer) ->
             if routing and backbone:
                 raise ValueError("Give either --routing or --backbone, not both.")
             options: dict[str, Any] = {
-                "epochs": epochs, "batch_size": batch_size, "lr": lr, "height": height,
-                "width": width, "loss": loss,
+                "epochs": epochs,
+                "batch_size": batch_size,
+                "lr": lr,
+                "height": height,
+                "width": width,
+                "loss": loss,
             }
             options = {k: v for k, v in options.items() if v is not None}
             if routing:
@@ -130,8 +152,9 @@ def register(app: typer.Typer, train_app: typer.Typer, eval_app: typer.Typer) ->
                 options["routing"] = {backbone: list(ATTRIBUTES)}
             options.update(class_weighted=class_weights, augment=augment, pretrained=pretrained)
             catalog, settings = _catalog_and_settings()
-            return train_cnn(catalog, settings, quick=quick, resume=not fresh,
-                             log_fn=typer.echo, **options)
+            return train_cnn(
+                catalog, settings, quick=quick, resume=not fresh, log_fn=typer.echo, **options
+            )
 
         _run(job, lambda report: None)  # train_cnn prints its table through log_fn
 
@@ -145,8 +168,9 @@ def register(app: typer.Typer, train_app: typer.Typer, eval_app: typer.Typer) ->
         from stylist.models.fewshot import train_fewshot
 
         def job() -> dict[str, Any]:
-            options = {k: v for k, v in {"draws": draws, "holdout_types": holdout}.items()
-                       if v is not None}
+            options = {
+                k: v for k, v in {"draws": draws, "holdout_types": holdout}.items() if v is not None
+            }
             catalog, settings = _catalog_and_settings()
             return train_fewshot(catalog, settings, quick=quick, **options)
 
@@ -155,7 +179,8 @@ def register(app: typer.Typer, train_app: typer.Typer, eval_app: typer.Typer) ->
     @eval_app.command("attributes")
     def eval_attributes(
         model: str | None = typer.Option(
-            None, help='"heads" or "cnn" (default: settings.attribute_model).'),
+            None, help='"heads" or "cnn" (default: settings.attribute_model).'
+        ),
     ) -> None:
         """Weighted F1 per attribute of the trained tagger on the test split."""
         from stylist.models.attributes import evaluate_attributes
@@ -196,9 +221,18 @@ def register(app: typer.Typer, train_app: typer.Typer, eval_app: typer.Typer) ->
             image = load_image(photo)  # the one loader: a bad file is one sentence
             prediction = load_tagger(get_settings()).predict([image], top_k=top_k)[0]
         if as_json:
-            typer.echo(json.dumps({a: [{"label": label, "confidence": round(p, 4)}
-                                       for label, p in prediction[a]] for a in prediction},
-                                  indent=2))
+            typer.echo(
+                json.dumps(
+                    {
+                        a: [
+                            {"label": label, "confidence": round(p, 4)}
+                            for label, p in prediction[a]
+                        ]
+                        for a in prediction
+                    },
+                    indent=2,
+                )
+            )
             return
         for attribute in ATTRIBUTES:
             ranked = ", ".join(f"{label} {p:.2f}" for label, p in prediction.get(attribute, []))

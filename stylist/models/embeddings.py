@@ -50,8 +50,9 @@ class CatalogEmbeddings:
 
     def subset(self, item_ids: np.ndarray | list[int]) -> CatalogEmbeddings:
         rows = self.rows(item_ids)
-        return CatalogEmbeddings(self.ids[rows], self.image[rows], self.text[rows],
-                                 self.fused[rows], self.fingerprint)
+        return CatalogEmbeddings(
+            self.ids[rows], self.image[rows], self.text[rows], self.fused[rows], self.fingerprint
+        )
 
 
 def catalog_hash(catalog: Catalog) -> str:
@@ -100,8 +101,14 @@ def embed_catalog(
 def _write(path: Path, emb: CatalogEmbeddings) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")
-    np.savez(tmp, ids=emb.ids, image=emb.image, text=emb.text, fused=emb.fused,
-             fingerprint=np.array(emb.fingerprint))
+    np.savez(
+        tmp,
+        ids=emb.ids,
+        image=emb.image,
+        text=emb.text,
+        fused=emb.fused,
+        fingerprint=np.array(emb.fingerprint),
+    )
     tmp.replace(path)  # atomic: a concurrent reader sees the old file or the whole new one
 
 
@@ -110,8 +117,10 @@ def _read(path: Path, encoder: Encoder) -> CatalogEmbeddings | None:
     try:
         with np.load(path, allow_pickle=False) as data:
             emb = CatalogEmbeddings(
-                data["ids"].astype(np.int64), data["image"].astype(np.float32),
-                data["text"].astype(np.float32), data["fused"].astype(np.float32),
+                data["ids"].astype(np.int64),
+                data["image"].astype(np.float32),
+                data["text"].astype(np.float32),
+                data["fused"].astype(np.float32),
                 str(data["fingerprint"]),
             )
     except (OSError, ValueError, KeyError):

@@ -219,7 +219,9 @@ def select_device(preference: str = "auto") -> torch.device:
         if preference == "cuda" and not torch.cuda.is_available():
             raise EncoderUnavailable("STYLIST_DEVICE is cuda, but no CUDA GPU is available here.")
         if preference == "mps" and not torch.backends.mps.is_available():
-            raise EncoderUnavailable("STYLIST_DEVICE is mps, but Apple's MPS is not available here.")
+            raise EncoderUnavailable(
+                "STYLIST_DEVICE is mps, but Apple's MPS is not available here."
+            )
         return torch.device(preference)
     if torch.cuda.is_available():
         return torch.device("cuda")
@@ -260,9 +262,7 @@ class Encoder:
         self.device = torch.device(device)
         self.batch_size = batch_size
         self.preprocess_cfg = dict(open_clip.get_model_preprocess_cfg(model))
-        transform = image_transform_v2(
-            PreprocessCfg(**self.preprocess_cfg), is_train=False
-        )
+        transform = image_transform_v2(PreprocessCfg(**self.preprocess_cfg), is_train=False)
         # open_clip's eval transform is [geometry..., convert-to-RGB, to-tensor, normalize]: keep
         # the geometry as PIL -> PIL and normalise in torch, so training can store uint8 pixels
         # once and still see exactly what inference sees.
@@ -306,7 +306,10 @@ class Encoder:
         return np.array(image, dtype=np.uint8).transpose(2, 0, 1)
 
     def pixels(
-        self, images: Sequence[Image.Image | str | Path], progress: bool = False, desc: str = "decode"
+        self,
+        images: Sequence[Image.Image | str | Path],
+        progress: bool = False,
+        desc: str = "decode",
     ) -> torch.Tensor:
         """Many images as one uint8 tensor (n, 3, H, W): decode once, encode / train many times."""
         h, w = self.image_size
@@ -334,8 +337,12 @@ class Encoder:
         size = batch_size or self.batch_size
         out = np.empty((len(pixels), self.dim), dtype=np.float32)
         with torch.inference_mode():
-            for part in tqdm(list(_batches(len(pixels), size)), desc="encode images",
-                             disable=not progress, unit="batch"):
+            for part in tqdm(
+                list(_batches(len(pixels), size)),
+                desc="encode images",
+                disable=not progress,
+                unit="batch",
+            ):
                 features = self.model.encode_image(self.normalize_pixels(pixels[part]))
                 out[part] = _normalised(features)
         return out
@@ -385,8 +392,12 @@ class Encoder:
         size = batch_size or max(self.batch_size, 256)  # text batches are cheap
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         with torch.inference_mode():
-            for part in tqdm(list(_batches(len(texts), size)), desc="encode texts",
-                             disable=not progress, unit="batch"):
+            for part in tqdm(
+                list(_batches(len(texts), size)),
+                desc="encode texts",
+                disable=not progress,
+                unit="batch",
+            ):
                 tokens = self.tokenize(texts[part]).to(self.device)
                 out[part] = _normalised(self._text_features(tokens))
         return out
@@ -410,9 +421,9 @@ class Encoder:
     @staticmethod
     def fuse(image_emb: np.ndarray, text_emb: np.ndarray, image_weight: float = 0.9) -> np.ndarray:
         """Marqo's product embedding: normalize(w * image + (1 - w) * text), row by row."""
-        fused = image_weight * np.asarray(image_emb, np.float32) + (1.0 - image_weight) * np.asarray(
-            text_emb, np.float32
-        )
+        fused = image_weight * np.asarray(image_emb, np.float32) + (
+            1.0 - image_weight
+        ) * np.asarray(text_emb, np.float32)
         norm = np.linalg.norm(fused, axis=-1, keepdims=True)
         return (fused / np.maximum(norm, 1e-12)).astype(np.float32)
 
@@ -510,8 +521,9 @@ def save_encoder(
     model_cfg = encoder.model_cfg or open_clip.get_model_config(encoder.model_name)
     if model_cfg is None:
         raise EncoderUnavailable(f"Cannot save {encoder.spec}: its model config is unknown.")
-    preprocess = {k: (list(v) if isinstance(v, tuple) else v)
-                  for k, v in encoder.preprocess_cfg.items()}
+    preprocess = {
+        k: (list(v) if isinstance(v, tuple) else v) for k, v in encoder.preprocess_cfg.items()
+    }
     state = {k: v.detach().cpu().contiguous() for k, v in encoder.model.state_dict().items()}
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
     try:
@@ -524,8 +536,12 @@ def save_encoder(
             "state_dict": state,
         }
         torch.save(payload, staging / CHECKPOINT_NAME)
-        config = {"model_name": encoder.model_name, "model_cfg": model_cfg,
-                  "preprocess_cfg": preprocess, "metadata": metadata or {}}
+        config = {
+            "model_name": encoder.model_name,
+            "model_cfg": model_cfg,
+            "preprocess_cfg": preprocess,
+            "metadata": metadata or {},
+        }
         (staging / CONFIG_NAME).write_text(json.dumps(config, indent=2))
         old = None
         if directory.exists():
@@ -594,15 +610,22 @@ def _read_stylist_checkpoint(path: Path, spec: str) -> dict[str, Any]:
 
 
 def _create(
-    model_name: str, parsed: EncoderSpec, *, pretrained: str | None = None,
-    preprocess: dict[str, Any] | None = None, device: torch.device,
+    model_name: str,
+    parsed: EncoderSpec,
+    *,
+    pretrained: str | None = None,
+    preprocess: dict[str, Any] | None = None,
+    device: torch.device,
 ) -> torch.nn.Module:
     """open_clip's factory, with its failures turned into one sentence naming the spec."""
     try:
         with _quiet_open_clip():
             return open_clip.create_model(
-                model_name, pretrained=pretrained, device=device,
-                force_preprocess_cfg=preprocess or None, require_pretrained=True,
+                model_name,
+                pretrained=pretrained,
+                device=device,
+                force_preprocess_cfg=preprocess or None,
+                require_pretrained=True,
             )
     except EncoderUnavailable:
         raise
@@ -620,8 +643,15 @@ def _explain_failure(parsed: EncoderSpec, err: Exception) -> EncoderUnavailable:
         )
     weights = parsed.weights_file
     unreadable = isinstance(err, (pickle.UnpicklingError, EOFError, UnicodeDecodeError)) or any(
-        marker in text for marker in ("PytorchStreamReader", "invalid load key", "zip archive",
-                                      "safetensors", "Weights only load failed"))
+        marker in text
+        for marker in (
+            "PytorchStreamReader",
+            "invalid load key",
+            "zip archive",
+            "safetensors",
+            "Weights only load failed",
+        )
+    )
     if not unreadable:
         # Read fine, but the tensors are not this architecture's: missing / unexpected keys,
         # size mismatches, position embeddings of another grid.
@@ -651,8 +681,13 @@ def load_encoder(spec: str | None = None, settings: StyleSettings | None = None)
     else:
         tokenizer = open_clip.get_tokenizer(model_name)
     return Encoder(
-        model, tokenizer, spec=parsed.text, fingerprint=_fingerprint(parsed),
-        model_name=model_name, model_cfg=model_cfg, device=device,
+        model,
+        tokenizer,
+        spec=parsed.text,
+        fingerprint=_fingerprint(parsed),
+        model_name=model_name,
+        model_cfg=model_cfg,
+        device=device,
         batch_size=settings.batch_size,
     )
 
@@ -677,8 +712,11 @@ def _load_model(
             )
         model_cfg, preprocess = _split_config(_read_json(config_file, parsed.text), config_file)
         name = _register_config(model_cfg)
-        return name, _create(name, parsed, pretrained=str(weights), preprocess=preprocess,
-                             device=device), model_cfg
+        return (
+            name,
+            _create(name, parsed, pretrained=str(weights), preprocess=preprocess, device=device),
+            model_cfg,
+        )
     if parsed.kind == "config+checkpoint":
         assert parsed.config_path is not None and parsed.path is not None
         model_cfg, preprocess = _split_config(
@@ -689,15 +727,29 @@ def _load_model(
                 f"The encoder checkpoint {parsed.path} (spec '{parsed.text}') does not exist."
             )
         name = _register_config(model_cfg)
-        return name, _create(name, parsed, pretrained=str(parsed.path), preprocess=preprocess,
-                             device=device), model_cfg
+        return (
+            name,
+            _create(
+                name, parsed, pretrained=str(parsed.path), preprocess=preprocess, device=device
+            ),
+            model_cfg,
+        )
     if parsed.kind == "checkpoint":
         assert parsed.path is not None
         payload = _read_stylist_checkpoint(parsed.path, parsed.text)
         model_cfg = payload["model_cfg"]
         name = _register_config(model_cfg)
-        return name, _create(name, parsed, pretrained=str(parsed.path),
-                             preprocess=payload.get("preprocess_cfg"), device=device), model_cfg
+        return (
+            name,
+            _create(
+                name,
+                parsed,
+                pretrained=str(parsed.path),
+                preprocess=payload.get("preprocess_cfg"),
+                device=device,
+            ),
+            model_cfg,
+        )
     if parsed.kind == "hf-hub":
         name = f"hf-hub:{parsed.hub_id}"
         return name, _create(name, parsed, device=device), None
@@ -720,7 +772,11 @@ def _load_model(
             f"The encoder spec '{parsed.text}' names an unknown pretrained tag '{parsed.tag}' for "
             f"{arch}; its tags are: {tags}."
         )
-    return arch, _create(arch, parsed, pretrained=parsed.tag, device=device), open_clip.get_model_config(arch)
+    return (
+        arch,
+        _create(arch, parsed, pretrained=parsed.tag, device=device),
+        open_clip.get_model_config(arch),
+    )
 
 
 # --- the process-wide encoder --------------------------------------------------------------
@@ -752,4 +808,3 @@ def get_encoder(settings: StyleSettings | None = None) -> Encoder:
             _CACHE.clear()  # one encoder per process: drop a stale one with its memory
             _CACHE[key] = encoder
         return encoder
-

@@ -25,15 +25,18 @@ def register(train_app: typer.Typer, eval_app: typer.Typer) -> None:
             None, "--model", help="open_clip config to train from scratch (demo encoder only)."
         ),
         unfreeze_blocks: int = typer.Option(
-            0, "--unfreeze-blocks", min=0,
+            0,
+            "--unfreeze-blocks",
+            min=0,
             help="Fine-tuning a pretrained encoder: also train the last N blocks of each tower "
-                 "(0 = projection layers only).",
+            "(0 = projection layers only).",
         ),
         aux_weight: float | None = typer.Option(
             None, "--aux-weight", min=0.0, help="Weight of the per-attribute auxiliary loss."
         ),
-        probe: bool = typer.Option(True, "--probe/--no-probe",
-                                   help="Report a logistic-regression F1 per attribute."),
+        probe: bool = typer.Option(
+            True, "--probe/--no-probe", help="Report a logistic-regression F1 per attribute."
+        ),
     ) -> None:
         """Train the demo encoder from scratch, or fine-tune the configured pretrained one."""
         from dataclasses import replace
@@ -45,18 +48,29 @@ def register(train_app: typer.Typer, eval_app: typer.Typer) -> None:
 
         settings = get_settings()
         options = EncoderTrainOptions.quick() if quick else EncoderTrainOptions()
-        changes = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "model_name": model_name,
-                   "aux_weight": aux_weight}
-        options = replace(options, unfreeze_blocks=unfreeze_blocks, probe=probe and not quick,
-                          **{k: v for k, v in changes.items() if v is not None})
+        changes = {
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "lr": lr,
+            "model_name": model_name,
+            "aux_weight": aux_weight,
+        }
+        options = replace(
+            options,
+            unfreeze_blocks=unfreeze_blocks,
+            probe=probe and not quick,
+            **{k: v for k, v in changes.items() if v is not None},
+        )
         try:
             catalog = Catalog.load(settings)
             results = train_encoder(catalog, settings, options=options)
         except (CatalogMissing, EncoderUnavailable, ValueError) as err:
             typer.echo(str(err), err=True)
             raise typer.Exit(1) from None
-        typer.echo(f"Encoder: {results['spec']} ({results['mode']}, {results['params']:,} params, "
-                   f"{results['train_seconds']} s) saved in {results['directory']}")
+        typer.echo(
+            f"Encoder: {results['spec']} ({results['mode']}, {results['params']:,} params, "
+            f"{results['train_seconds']} s) saved in {results['directory']}"
+        )
         _print_retrieval("before", results["before"])
         _print_retrieval("after ", results["after"])
         for attribute, f1 in results.get("attribute_probe_weighted_f1", {}).items():
@@ -85,8 +99,13 @@ def register(train_app: typer.Typer, eval_app: typer.Typer) -> None:
         except (CatalogMissing, EncoderUnavailable, ValueError) as err:
             typer.echo(str(err), err=True)
             raise typer.Exit(1) from None
-        metrics = {"spec": encoder.spec, "fingerprint": encoder.fingerprint, "split": split,
-                   "headline": "same_name recall@10", **metrics}
+        metrics = {
+            "spec": encoder.spec,
+            "fingerprint": encoder.fingerprint,
+            "split": split,
+            "headline": "same_name recall@10",
+            **metrics,
+        }
         path = reporting.write_json(metrics, settings.reports_dir / "encoder" / "eval.json")
         _print_retrieval(f"{encoder.spec}", metrics)
         typer.echo(f"Report: {path}")

@@ -119,12 +119,15 @@ def field_caption(name: str, season: str, usage: str) -> str:
     return f"{name} {', '.join(extras)}".strip() if extras else name
 
 
-def _prepare(encoder: Encoder, catalog: Catalog, split: str, label_maps: dict[str, list[str]],
-             progress: bool) -> _Data:
+def _prepare(
+    encoder: Encoder, catalog: Catalog, split: str, label_maps: dict[str, list[str]], progress: bool
+) -> _Data:
     items = catalog.items[catalog.items["split"] == split]
     names = items["productDisplayName"].fillna("").astype(str).tolist()
-    captions = [field_caption(n, s, u) for n, s, u in
-                zip(names, items["season"].tolist(), items["usage"].tolist(), strict=True)]
+    captions = [
+        field_caption(n, s, u)
+        for n, s, u in zip(names, items["season"].tolist(), items["usage"].tolist(), strict=True)
+    ]
     columns = []
     for attribute in ATTRIBUTES:
         index = {label: i for i, label in enumerate(label_maps[attribute])}
@@ -138,8 +141,9 @@ def _prepare(encoder: Encoder, catalog: Catalog, split: str, label_maps: dict[st
 # --- retrieval evaluation ------------------------------------------------------------------
 
 
-def retrieval_metrics(text_emb: np.ndarray, image_emb: np.ndarray,
-                      names: list[str]) -> dict[str, dict[str, float]]:
+def retrieval_metrics(
+    text_emb: np.ndarray, image_emb: np.ndarray, names: list[str]
+) -> dict[str, dict[str, float]]:
     """Text → image Recall@k and MRR, exact item and same-name relevance (see module doc)."""
     sims = text_emb @ image_emb.T
     order = np.argsort(-sims, axis=1, kind="stable")
@@ -155,8 +159,14 @@ def retrieval_metrics(text_emb: np.ndarray, image_emb: np.ndarray,
     return result
 
 
-def evaluate_encoder(encoder: Encoder, catalog: Catalog, *, split: str = "test",
-                     pixels: torch.Tensor | None = None, progress: bool = False) -> dict[str, Any]:
+def evaluate_encoder(
+    encoder: Encoder,
+    catalog: Catalog,
+    *,
+    split: str = "test",
+    pixels: torch.Tensor | None = None,
+    progress: bool = False,
+) -> dict[str, Any]:
     """Held-out items' names query the held-out pictures."""
     items = catalog.items[catalog.items["split"] == split]
     if items.empty:
@@ -170,8 +180,9 @@ def evaluate_encoder(encoder: Encoder, catalog: Catalog, *, split: str = "test",
     return retrieval_metrics(texts, images, names)
 
 
-def attribute_probe(encoder: Encoder, catalog: Catalog, train: torch.Tensor,
-                    test: torch.Tensor) -> dict[str, float]:
+def attribute_probe(
+    encoder: Encoder, catalog: Catalog, train: torch.Tensor, test: torch.Tensor
+) -> dict[str, float]:
     """Weighted F1 of a logistic regression per attribute on frozen image embeddings: a check
     that the embedding serves simple heads (the real heads live in attributes.py)."""
     from sklearn.linear_model import LogisticRegression
@@ -210,8 +221,10 @@ class _AttributeProbes(nn.Module):
         # Unit-norm inputs would need huge weights for confident logits; scaling by sqrt(dim)
         # gives each component unit variance so the probes learn at the encoder's pace.
         features = features * math.sqrt(features.shape[-1])
-        losses = [nn.functional.cross_entropy(head(features), labels[:, i], ignore_index=-100)
-                  for i, head in enumerate(self.heads)]
+        losses = [
+            nn.functional.cross_entropy(head(features), labels[:, i], ignore_index=-100)
+            for i, head in enumerate(self.heads)
+        ]
         return torch.stack(losses).mean()
 
 
@@ -224,8 +237,10 @@ def _param_groups(modules: list[nn.Module], weight_decay: float) -> list[dict[st
                 continue
             plain = p.ndim < 2 or "embedding" in name or "logit_scale" in name or "ln" in name
             (no_decay if plain else decay).append(p)
-    return [{"params": decay, "weight_decay": weight_decay},
-            {"params": no_decay, "weight_decay": 0.0}]
+    return [
+        {"params": decay, "weight_decay": weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
 
 
 def _lock_for_finetuning(model: nn.Module, unfreeze_blocks: int) -> None:
@@ -247,9 +262,12 @@ def _contrastive_loss(encoder: Encoder, data: _Data, batch_size: int) -> float:
             stop = min(start + batch_size, len(data.names))
             if stop - start < 2:
                 continue
-            img = model.encode_image(encoder.normalize_pixels(data.pixels[start:stop]), normalize=True)
-            txt = model.encode_text(encoder.tokenize(data.names[start:stop]).to(encoder.device),
-                                    normalize=True)
+            img = model.encode_image(
+                encoder.normalize_pixels(data.pixels[start:stop]), normalize=True
+            )
+            txt = model.encode_text(
+                encoder.tokenize(data.names[start:stop]).to(encoder.device), normalize=True
+            )
             total += float(loss_fn(img, txt, model.logit_scale.exp())) * (stop - start)
             count += stop - start
     return total / max(count, 1)
@@ -284,9 +302,13 @@ def train_encoder(
 
     from_scratch = settings.encoder == "demo"
     if from_scratch:
-        encoder = build_encoder(options.model_name, seed=options.seed, spec="demo",
-                                device=select_device(settings.device),
-                                batch_size=settings.batch_size)
+        encoder = build_encoder(
+            options.model_name,
+            seed=options.seed,
+            spec="demo",
+            device=select_device(settings.device),
+            batch_size=settings.batch_size,
+        )
         out_dir = demo_encoder_dir(settings)
     else:
         encoder = load_encoder(settings.encoder, settings)
@@ -294,8 +316,9 @@ def train_encoder(
         out_dir = settings.models_dir / "encoder-finetuned"
     model = encoder.model
 
-    label_maps = {a: sorted(catalog.labels(a, "train").dropna().unique().tolist())
-                  for a in ATTRIBUTES}
+    label_maps = {
+        a: sorted(catalog.labels(a, "train").dropna().unique().tolist()) for a in ATTRIBUTES
+    }
     train = _prepare(encoder, catalog, "train", label_maps, progress)
     test = _prepare(encoder, catalog, "test", label_maps, progress)
 
@@ -304,8 +327,12 @@ def train_encoder(
 
     probes = _AttributeProbes(encoder.dim, [len(label_maps[a]) for a in ATTRIBUTES])
     probes.to(encoder.device)
-    optimizer = torch.optim.AdamW(_param_groups([model, probes], options.weight_decay),
-                                  lr=options.lr, betas=(0.9, 0.98), eps=1e-6)
+    optimizer = torch.optim.AdamW(
+        _param_groups([model, probes], options.weight_decay),
+        lr=options.lr,
+        betas=(0.9, 0.98),
+        eps=1e-6,
+    )
     n = len(train.names)
     batch = min(options.batch_size, n)
     steps_per_epoch = max(1, n // batch)  # drop the ragged last batch: contrastive needs peers
@@ -313,18 +340,27 @@ def train_encoder(
     warmup = max(1, int(options.warmup_fraction * total_steps))
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer,
-        lambda s: (s + 1) / warmup if s < warmup
-        else 0.5 * (1 + math.cos(math.pi * (s - warmup) / max(1, total_steps - warmup))),
+        lambda s: (
+            (s + 1) / warmup
+            if s < warmup
+            else 0.5 * (1 + math.cos(math.pi * (s - warmup) / max(1, total_steps - warmup)))
+        ),
     )
     loss_fn = open_clip.ClipLoss()
-    history: dict[str, list[float]] = {"train contrastive": [], "train attribute aux": [],
-                                       "held-out contrastive": []}
+    history: dict[str, list[float]] = {
+        "train contrastive": [],
+        "train attribute aux": [],
+        "held-out contrastive": [],
+    }
     from stylist.models.checkpoints import read_checkpoint, save_checkpoint
     from stylist.models.errors import ModelMissing
 
     resume_path = settings.models_dir / RESUME_FILE
-    resume_meta = {"options": asdict(options), "spec": settings.encoder,
-                   "train_ids": [int(i) for i in catalog.train["id"]]}
+    resume_meta = {
+        "options": asdict(options),
+        "spec": settings.encoder,
+        "train_ids": [int(i) for i in catalog.train["id"]],
+    }
     first_epoch, seconds_before = 0, 0.0
     if resume and resume_path.is_file():
         try:
@@ -340,14 +376,19 @@ def train_encoder(
             seconds_before = float(state["train_seconds"])
             rng.bit_generator.state = state["numpy_rng"]
             torch.set_rng_state(state["torch_rng"])
-    bar = tqdm(total=total_steps, initial=first_epoch * steps_per_epoch, desc="train encoder",
-               disable=not progress, unit="step")
+    bar = tqdm(
+        total=total_steps,
+        initial=first_epoch * steps_per_epoch,
+        desc="train encoder",
+        disable=not progress,
+        unit="step",
+    )
     for epoch in range(first_epoch, options.epochs):
         model.train()
         order = torch.from_numpy(rng.permutation(n))
         sums = np.zeros(2)
         for step in range(steps_per_epoch):
-            idx = order[step * batch:(step + 1) * batch]
+            idx = order[step * batch : (step + 1) * batch]
             if options.affine:  # flips included; works on [0, 1] pixels, before normalising
                 x = augment(train.pixels[idx].to(encoder.device).float().div_(255.0))
                 x = encoder.standardize(x)
@@ -357,8 +398,10 @@ def train_encoder(
                 flip = torch.from_numpy(rng.random(len(idx)) < 0.5).to(x.device)
                 x = torch.where(flip[:, None, None, None], x.flip(-1), x)
             use_fields = rng.random(len(idx)) < options.field_caption_prob
-            texts = [train.field_captions[i] if f else train.names[i]
-                     for i, f in zip(idx.tolist(), use_fields, strict=True)]
+            texts = [
+                train.field_captions[i] if f else train.names[i]
+                for i, f in zip(idx.tolist(), use_fields, strict=True)
+            ]
             img = model.encode_image(x, normalize=True)
             txt = model.encode_text(encoder.tokenize(texts).to(encoder.device), normalize=True)
             contrastive = loss_fn(img, txt, model.logit_scale.exp())
@@ -376,23 +419,34 @@ def train_encoder(
         history["train contrastive"].append(sums[0] / steps_per_epoch)
         history["train attribute aux"].append(sums[1] / steps_per_epoch)
         history["held-out contrastive"].append(_contrastive_loss(encoder, test, options.batch_size))
-        save_checkpoint({
-            "kind": RESUME_KIND, **resume_meta, "epoch": epoch + 1, "model": model.state_dict(),
-            "probes": probes.state_dict(), "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(),
-            # plain floats: numpy scalars do not load with torch.load(weights_only=True)
-            "history": {k: [float(v) for v in values] for k, values in history.items()},
-            "train_seconds": seconds_before + time.perf_counter() - started,
-            "numpy_rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
-        }, resume_path)
+        save_checkpoint(
+            {
+                "kind": RESUME_KIND,
+                **resume_meta,
+                "epoch": epoch + 1,
+                "model": model.state_dict(),
+                "probes": probes.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                # plain floats: numpy scalars do not load with torch.load(weights_only=True)
+                "history": {k: [float(v) for v in values] for k, values in history.items()},
+                "train_seconds": seconds_before + time.perf_counter() - started,
+                "numpy_rng": rng.bit_generator.state,
+                "torch_rng": torch.get_rng_state(),
+            },
+            resume_path,
+        )
     bar.close()
     model.eval()
     train_seconds = seconds_before + time.perf_counter() - started
 
     loss_after = _contrastive_loss(encoder, train, options.batch_size)
     after = evaluate_encoder(encoder, catalog, pixels=test.pixels)
-    metadata = {"options": asdict(options), "trained_on_items": int(n),
-                "train_seconds": round(train_seconds, 1)}
+    metadata = {
+        "options": asdict(options),
+        "trained_on_items": int(n),
+        "train_seconds": round(train_seconds, 1),
+    }
     save_encoder(encoder, out_dir, metadata=metadata)
     resume_path.unlink(missing_ok=True)
     saved = load_encoder("demo" if from_scratch else str(out_dir), settings)
@@ -417,8 +471,9 @@ def train_encoder(
         "resumed_from_epoch": first_epoch or None,
     }
     if options.probe:
-        results["attribute_probe_weighted_f1"] = attribute_probe(saved, catalog, train.pixels,
-                                                                 test.pixels)
+        results["attribute_probe_weighted_f1"] = attribute_probe(
+            saved, catalog, train.pixels, test.pixels
+        )
     results["reports"] = write_reports(results, settings.reports_dir / "encoder")
     results["seconds"] = round(time.perf_counter() - started, 1)
     reporting.write_json(results, settings.reports_dir / "encoder" / "training.json")
@@ -426,12 +481,22 @@ def train_encoder(
 
 
 def write_reports(results: dict[str, Any], folder: Path) -> dict[str, str]:
-    loss_png = reporting.plot_loss_curves(results["history"], folder / "loss.png",
-                                          f"encoder training ({results['model_name']})")
-    recall_png = reporting.plot_curves(
-        {f"{when} ({rule})": {k: results[when][rule][f"recall@{k}"] for k in RECALL_KS}
-         for when in ("before", "after") for rule in ("same_name", "exact")},
-        folder / "recall.png", "text → image recall on held-out items", "k", "recall@k",
+    loss_png = reporting.plot_loss_curves(
+        results["history"], folder / "loss.png", f"encoder training ({results['model_name']})"
     )
-    return {"json": str(folder / "training.json"), "loss_png": str(loss_png),
-            "recall_png": str(recall_png)}
+    recall_png = reporting.plot_curves(
+        {
+            f"{when} ({rule})": {k: results[when][rule][f"recall@{k}"] for k in RECALL_KS}
+            for when in ("before", "after")
+            for rule in ("same_name", "exact")
+        },
+        folder / "recall.png",
+        "text → image recall on held-out items",
+        "k",
+        "recall@k",
+    )
+    return {
+        "json": str(folder / "training.json"),
+        "loss_png": str(loss_png),
+        "recall_png": str(recall_png),
+    }

@@ -123,8 +123,9 @@ class FewShotHead:
 
     # -- training ---------------------------------------------------------------------------
 
-    def fit(self, features: np.ndarray, labels: Sequence[str], progress: bool = False
-            ) -> list[float]:
+    def fit(
+        self, features: np.ndarray, labels: Sequence[str], progress: bool = False
+    ) -> list[float]:
         """Learn every class in `labels` from scratch; returns the loss per step."""
         x = _as_features(features)
         labels = [str(v) for v in labels]
@@ -142,8 +143,9 @@ class FewShotHead:
         bias = torch.zeros(n_classes, requires_grad=True)
         optimizer = torch.optim.Adam([weight, bias], lr=self.config.lr)
         losses: list[float] = []
-        for _ in tqdm(range(self.config.epochs), desc="few-shot head", unit="step",
-                      disable=not progress):
+        for _ in tqdm(
+            range(self.config.epochs), desc="few-shot head", unit="step", disable=not progress
+        ):
             loss = F.cross_entropy(self._logits(x, weight, bias), y)
             loss = loss + self.config.anchor * (weight - initial).pow(2).sum(dim=1).mean()
             optimizer.zero_grad(set_to_none=True)
@@ -154,8 +156,7 @@ class FewShotHead:
         self.taught = []
         return losses
 
-    def teach(self, label: str, examples: Sequence[Image.Image | str | Path] | np.ndarray
-              ) -> None:
+    def teach(self, label: str, examples: Sequence[Image.Image | str | Path] | np.ndarray) -> None:
         """Add a class from a few examples (photos, or their features), or add examples to a
         known class. Only that class's row is trained; every other row stays as it was."""
         label = " ".join(str(label).split())
@@ -180,10 +181,11 @@ class FewShotHead:
                 self.weight = torch.zeros((0, x.shape[1]))
             self.prototypes = torch.cat([self.prototypes, x.mean(dim=0, keepdim=True)])
             self.counts = torch.cat([self.counts, torch.tensor([len(x)])])
-            start = self._initial_rows(self.prototypes[i:i + 1], [label])
+            start = self._initial_rows(self.prototypes[i : i + 1], [label])
             self.weight = torch.cat([self.weight, start])
-            self.bias = torch.cat([self.bias, self.bias.mean().reshape(1) if len(self.bias)
-                                   else torch.zeros(1)])
+            self.bias = torch.cat(
+                [self.bias, self.bias.mean().reshape(1) if len(self.bias) else torch.zeros(1)]
+            )
         if label not in self.taught:
             self.taught.append(label)
         self._fit_row(i, x)
@@ -191,7 +193,7 @@ class FewShotHead:
     def _fit_row(self, i: int, positives: torch.Tensor) -> None:
         """Fine-tune row i on its examples against the other classes' prototypes (one stand-in
         example per class), pulled towards its own prototype."""
-        anchor = self._initial_rows(self.prototypes[i:i + 1], [self.classes[i]])[0]
+        anchor = self._initial_rows(self.prototypes[i : i + 1], [self.classes[i]])[0]
         others = [j for j in range(len(self.classes)) if j != i]
         x = torch.cat([positives, _normalise(self.prototypes[others])])
         y = torch.tensor([i] * len(positives) + others)
@@ -199,8 +201,8 @@ class FewShotHead:
         row_bias = self.bias[i].clone().requires_grad_(True)
         optimizer = torch.optim.Adam([row, row_bias], lr=self.config.lr)
         for _ in range(self.config.teach_steps if others else 0):
-            weight = torch.cat([self.weight[:i], row[None], self.weight[i + 1:]])
-            bias = torch.cat([self.bias[:i], row_bias[None], self.bias[i + 1:]])
+            weight = torch.cat([self.weight[:i], row[None], self.weight[i + 1 :]])
+            bias = torch.cat([self.bias[:i], row_bias[None], self.bias[i + 1 :]])
             loss = F.cross_entropy(self._logits(x, weight, bias), y)
             loss = loss + self.config.anchor * (row - anchor).pow(2).sum()
             optimizer.zero_grad(set_to_none=True)
@@ -216,8 +218,10 @@ class FewShotHead:
             if not examples:
                 raise ValueError("Teaching a class needs at least one example photo.")
             if self.encoder is None:
-                raise ValueError("This few-shot head has no encoder, so it can only be taught "
-                                 "from features; load it with its encoder to teach from photos.")
+                raise ValueError(
+                    "This few-shot head has no encoder, so it can only be taught "
+                    "from features; load it with its encoder to teach from photos."
+                )
             # A chat photo has no metadata: its image embedding is its whole description.
             x = _as_features(self.encoder.encode_images(examples))
         if len(x) == 0:
@@ -235,11 +239,15 @@ class FewShotHead:
     def predict(self, features: np.ndarray, top_k: int = 3) -> list[list[tuple[str, float]]]:
         """Per feature row: the top_k (label, probability) pairs, most likely first."""
         probs = self.probabilities(features)
-        order = np.argsort(-probs, axis=1, kind="stable")[:, :max(1, top_k)]
-        return [[(self.classes[j], float(p[j])) for j in row] for p, row in zip(probs, order, strict=True)]
+        order = np.argsort(-probs, axis=1, kind="stable")[:, : max(1, top_k)]
+        return [
+            [(self.classes[j], float(p[j])) for j in row]
+            for p, row in zip(probs, order, strict=True)
+        ]
 
-    def predict_images(self, images: Sequence[Image.Image | str | Path], top_k: int = 3
-                       ) -> list[list[tuple[str, float]]]:
+    def predict_images(
+        self, images: Sequence[Image.Image | str | Path], top_k: int = 3
+    ) -> list[list[tuple[str, float]]]:
         if self.encoder is None:
             raise ValueError("This few-shot head has no encoder to look at photos with.")
         return self.predict(self.encoder.encode_images(list(images)), top_k)
@@ -247,12 +255,20 @@ class FewShotHead:
     # -- persistence ------------------------------------------------------------------------
 
     def save(self, path: Path) -> Path:
-        return save_checkpoint({
-            "kind": FEWSHOT_KIND, "encoder_fingerprint": self.encoder_fingerprint,
-            "classes": list(self.classes), "taught": list(self.taught),
-            "weight": self.weight, "bias": self.bias, "prototypes": self.prototypes,
-            "counts": self.counts, "config": self.config.to_dict(),
-        }, Path(path))
+        return save_checkpoint(
+            {
+                "kind": FEWSHOT_KIND,
+                "encoder_fingerprint": self.encoder_fingerprint,
+                "classes": list(self.classes),
+                "taught": list(self.taught),
+                "weight": self.weight,
+                "bias": self.bias,
+                "prototypes": self.prototypes,
+                "counts": self.counts,
+                "config": self.config.to_dict(),
+            },
+            Path(path),
+        )
 
     @classmethod
     def load(cls, path: Path, encoder: Encoder | None = None) -> FewShotHead:
@@ -280,8 +296,9 @@ class NearestClassMean:
     def fit(self, features: np.ndarray, labels: Sequence[str]) -> NearestClassMean:
         x, labels = _as_features(features), np.asarray([str(v) for v in labels], dtype=object)
         self.classes = sorted(set(labels))
-        self.means = torch.stack([x[torch.as_tensor(labels == c)].mean(dim=0)
-                                  for c in self.classes])
+        self.means = torch.stack(
+            [x[torch.as_tensor(labels == c)].mean(dim=0) for c in self.classes]
+        )
         return self
 
     def add(self, label: str, features: np.ndarray) -> None:
@@ -298,8 +315,9 @@ class NearestClassMean:
 # --- training and the k-shot evaluation ------------------------------------------------------
 
 
-def choose_held_out(train_types: Sequence[str], test_types: Sequence[str], n: int, min_train: int,
-                    seed: int) -> list[str]:
+def choose_held_out(
+    train_types: Sequence[str], test_types: Sequence[str], n: int, min_train: int, seed: int
+) -> list[str]:
     """Article types kept out of the base training: a seeded draw among the types that have
     enough training examples for the largest k and at least one test item ("Other" is a
     catch-all, not a class one could teach)."""
@@ -308,8 +326,9 @@ def choose_held_out(train_types: Sequence[str], test_types: Sequence[str], n: in
     values, counts = np.unique(np.asarray(train_types, dtype=str), return_counts=True)
     train_counts = dict(zip(values.tolist(), counts.tolist(), strict=True))
     in_test = set(map(str, test_types))
-    candidates = sorted(t for t, c in train_counts.items()
-                        if c >= min_train and t in in_test and t != OTHER)
+    candidates = sorted(
+        t for t, c in train_counts.items() if c >= min_train and t in in_test and t != OTHER
+    )
     # Keep enough base classes for the base head to be a real classifier.
     n = min(n, max(0, len(candidates) - 2), max(0, len(train_counts) - 2))
     rng = np.random.default_rng(seed)
@@ -320,11 +339,18 @@ def _accuracy(predicted: Sequence[str], truth: Sequence[str]) -> float:
     return float(np.mean(np.asarray(predicted, dtype=object) == np.asarray(truth, dtype=object)))
 
 
-def evaluate_kshot(base_features: np.ndarray, base_labels: Sequence[str],
-                   pool_features: np.ndarray, pool_labels: Sequence[str],
-                   queries: dict[str, np.ndarray], query_labels: Sequence[str],
-                   held_out: Sequence[str], encoder: Encoder | None, config: FewShotConfig,
-                   progress: bool = True) -> tuple[dict[str, Any], list[float]]:
+def evaluate_kshot(
+    base_features: np.ndarray,
+    base_labels: Sequence[str],
+    pool_features: np.ndarray,
+    pool_labels: Sequence[str],
+    queries: dict[str, np.ndarray],
+    query_labels: Sequence[str],
+    held_out: Sequence[str],
+    encoder: Encoder | None,
+    config: FewShotConfig,
+    progress: bool = True,
+) -> tuple[dict[str, Any], list[float]]:
     """k-shot accuracy of the head and of nearest-class-mean on held-out classes.
 
     Both start from the base classes; each draw teaches every held-out class from k examples
@@ -359,14 +385,24 @@ def evaluate_kshot(base_features: np.ndarray, base_labels: Sequence[str],
         for query_name, features in queries.items():
             probs = head.probabilities(features)
             scores = ncm.scores(features)
-            record(f"head/{query_name}", k,
-                   _accuracy([head.classes[j] for j in probs.argmax(1)], truth))
-            record(f"ncm/{query_name}", k,
-                   _accuracy([ncm.classes[j] for j in scores.argmax(1)], truth))
-            record(f"head/{query_name}/among-new", k, _accuracy(
-                [held_out[j] for j in probs[:, new_head].argmax(1)], truth))
-            record(f"ncm/{query_name}/among-new", k, _accuracy(
-                [held_out[j] for j in scores[:, new_ncm].argmax(1)], truth))
+            record(
+                f"head/{query_name}",
+                k,
+                _accuracy([head.classes[j] for j in probs.argmax(1)], truth),
+            )
+            record(
+                f"ncm/{query_name}", k, _accuracy([ncm.classes[j] for j in scores.argmax(1)], truth)
+            )
+            record(
+                f"head/{query_name}/among-new",
+                k,
+                _accuracy([held_out[j] for j in probs[:, new_head].argmax(1)], truth),
+            )
+            record(
+                f"ncm/{query_name}/among-new",
+                k,
+                _accuracy([held_out[j] for j in scores[:, new_ncm].argmax(1)], truth),
+            )
     return summarise_draws(results), base_losses
 
 
@@ -394,8 +430,9 @@ def evaluate_fewshot(
     test_rows = embeddings.rows(catalog.test["id"].to_numpy())
     train_types = catalog.labels("articleType", "train").astype(str).to_numpy()
     test_types = catalog.labels("articleType", "test").astype(str).to_numpy()
-    held_out = choose_held_out(train_types, test_types, config.holdout_types,
-                               max(config.shots), config.seed)
+    held_out = choose_held_out(
+        train_types, test_types, config.holdout_types, max(config.shots), config.seed
+    )
     evaluation: dict[str, Any] = {}
     base_losses: list[float] = []
     if held_out:
@@ -403,29 +440,38 @@ def evaluate_fewshot(
         is_new_test = np.isin(test_types, held_out)
         fused, image = embeddings.fused, embeddings.image
         evaluation, base_losses = evaluate_kshot(
-            fused[train_rows[~is_new_train]], train_types[~is_new_train],
-            fused[train_rows[is_new_train]], train_types[is_new_train],
+            fused[train_rows[~is_new_train]],
+            train_types[~is_new_train],
+            fused[train_rows[is_new_train]],
+            train_types[is_new_train],
             {"fused": fused[test_rows[is_new_test]], "image": image[test_rows[is_new_test]]},
-            test_types[is_new_test], held_out, encoder, config, progress,
+            test_types[is_new_test],
+            held_out,
+            encoder,
+            config,
+            progress,
         )
     report = {
         "model": "fewshot",
         "held_out_types": held_out,
         "k_shot_accuracy": evaluation,
         "protocol": "base head trained on the other article types' training items; each draw "
-                    "teaches the held-out types from k training items each, then classifies the "
-                    "held-out types' test items among all classes (\"among-new\": among the "
-                    "held-out ones only); 'fused' = catalog features (image + name), 'image' = "
-                    "photo only, as in chat",
+        "teaches the held-out types from k training items each, then classifies the "
+        'held-out types\' test items among all classes ("among-new": among the '
+        "held-out ones only); 'fused' = catalog features (image + name), 'image' = "
+        "photo only, as in chat",
         "config": config.to_dict(),
-        "encoder": encoder.spec, "encoder_fingerprint": encoder.fingerprint,
+        "encoder": encoder.spec,
+        "encoder_fingerprint": encoder.fingerprint,
         "eval_seconds": time.perf_counter() - started,
     }
     if base_losses:
         report["loss_per_step"] = {"base types": base_losses}
     if not held_out:
-        report["note"] = ("No article type has enough training examples to be held out "
-                          f"(at least {max(config.shots)} are needed); no k-shot figures.")
+        report["note"] = (
+            "No article type has enough training examples to be held out "
+            f"(at least {max(config.shots)} are needed); no k-shot figures."
+        )
     _write_report(report, settings)
     return report
 
@@ -446,13 +492,16 @@ def _write_report(report: dict[str, Any], settings: StyleSettings) -> None:
         curves = {
             "few-shot head": {k: v["mean"] for k, v in evaluation["head/fused"].items()},
             "nearest class mean": {k: v["mean"] for k, v in evaluation["ncm/fused"].items()},
-            "few-shot head, photo only": {k: v["mean"]
-                                          for k, v in evaluation["head/image"].items()},
+            "few-shot head, photo only": {
+                k: v["mean"] for k, v in evaluation["head/image"].items()
+            },
         }
         files["kshot_plot"] = reporting.plot_curves(
-            curves, reports / f"{REPORT_NAME}-kshot.png",
+            curves,
+            reports / f"{REPORT_NAME}-kshot.png",
             f"k-shot accuracy on {len(report['held_out_types'])} held-out article types",
-            "k (examples per class)", "accuracy (among all classes)",
+            "k (examples per class)",
+            "accuracy (among all classes)",
         )
     series = report.get("loss_per_step") or {}
     if series:
@@ -484,8 +533,9 @@ def train_fewshot(
     test_types = catalog.labels("articleType", "test").astype(str).to_numpy()
     if len(set(train_types)) < 2:
         raise ValueError("The few-shot head needs a catalog with at least two article types.")
-    report = evaluate_fewshot(catalog, settings, progress=progress, embeddings=embeddings,
-                              **config.to_dict())
+    report = evaluate_fewshot(
+        catalog, settings, progress=progress, embeddings=embeddings, **config.to_dict()
+    )
 
     started = time.perf_counter()
     train_rows = embeddings.rows(catalog.train["id"].to_numpy())
@@ -505,8 +555,9 @@ def train_fewshot(
     return report
 
 
-def load_fewshot_head(settings: StyleSettings | None = None, encoder: Encoder | None = None
-                      ) -> FewShotHead:
+def load_fewshot_head(
+    settings: StyleSettings | None = None, encoder: Encoder | None = None
+) -> FewShotHead:
     """fewshot.pt for the configured encoder (ModelMissing with a sentence otherwise)."""
     from stylist.models.encoder import get_encoder
 

@@ -84,7 +84,8 @@ def write_attribute_report(
     per_attribute = {a: f1[a] for a in ATTRIBUTES if a in f1}
     files = {
         "f1_plot": reporting.plot_f1_bars(
-            per_attribute, reports_dir / f"{name}-f1.png",
+            per_attribute,
+            reports_dir / f"{name}-f1.png",
             f"{name}: weighted F1 on the test split (average {f1['average']:.3f}, "
             f"reference {REFERENCE_AVERAGE_F1:.2f})",
             reference=REFERENCE_WEIGHTED_F1,
@@ -92,8 +93,11 @@ def write_attribute_report(
     }
     for attribute in per_attribute:
         files[f"confusion_{attribute}"] = reporting.plot_confusion_matrix(
-            y_true[attribute], y_pred[attribute], label_maps[attribute],
-            reports_dir / f"{name}-confusion-{attribute}.png", f"{name}: {attribute}",
+            y_true[attribute],
+            y_pred[attribute],
+            label_maps[attribute],
+            reports_dir / f"{name}-confusion-{attribute}.png",
+            f"{name}: {attribute}",
         )
     if history:
         files["loss_plot"] = reporting.plot_loss_curves(

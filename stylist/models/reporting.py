@@ -82,8 +82,13 @@ def plot_f1_bars(
     if reference:
         ax.bar(x + width / 2, [reference.get(n, 0.0) for n in names], width, label="reference")
     for i, n in enumerate(names):
-        ax.text(i - (width / 2 if reference else 0), f1[n] + 0.01, f"{f1[n]:.2f}", ha="center",
-                fontsize=7)
+        ax.text(
+            i - (width / 2 if reference else 0),
+            f1[n] + 0.01,
+            f"{f1[n]:.2f}",
+            ha="center",
+            fontsize=7,
+        )
     ax.set_xticks(x, names, rotation=30, ha="right")
     ax.set_ylim(0, 1.08)
     ax.set_ylabel("weighted F1")

@@ -46,8 +46,9 @@ def encode_text_prefix(model: torch.nn.Module, tokens: torch.Tensor) -> torch.Te
     x = x + model.positional_embedding[:used].to(cast_dtype)
     x = model.transformer(x, attn_mask=model.attn_mask[:used, :used])
     x = model.ln_final(x)
-    x = text_global_pool(x, tokens, model.text_pool_type,
-                         eos_token_id=getattr(model, "text_eos_id", None))
+    x = text_global_pool(
+        x, tokens, model.text_pool_type, eos_token_id=getattr(model, "text_eos_id", None)
+    )
     if model.text_projection is not None:
         if isinstance(model.text_projection, torch.nn.Linear):
             x = model.text_projection(x)

@@ -8,8 +8,23 @@ reference ("latest", "photo 2") and resolved against the graph state's photo ids
 from stylist.tools.catalog_tools import complete_outfit, find_similar, search_catalog
 from stylist.tools.photo_tools import caption_image, classify_fewshot, tag_image, teach_style
 
-ALL_TOOLS = [tag_image, caption_image, search_catalog, find_similar, complete_outfit,
-             classify_fewshot, teach_style]
+ALL_TOOLS = [
+    tag_image,
+    caption_image,
+    search_catalog,
+    find_similar,
+    complete_outfit,
+    classify_fewshot,
+    teach_style,
+]
 
-__all__ = ["ALL_TOOLS", "caption_image", "classify_fewshot", "complete_outfit", "find_similar",
-           "search_catalog", "tag_image", "teach_style"]
+__all__ = [
+    "ALL_TOOLS",
+    "caption_image",
+    "classify_fewshot",
+    "complete_outfit",
+    "find_similar",
+    "search_catalog",
+    "tag_image",
+    "teach_style",
+]

@@ -31,9 +31,11 @@ def product_dict(product: Any) -> dict[str, Any]:
 def product_line(product: Mapping[str, Any]) -> str:
     """One line the model can quote: id, name, price and the attributes that matter."""
     attrs = product["attributes"]
-    return (f"#{product['id']} {product['name']} — ${product['price']:.2f} "
-            f"({attrs['gender']}, {attrs['baseColour']} {attrs['articleType']}, "
-            f"{attrs['season']}, {attrs['usage']})")
+    return (
+        f"#{product['id']} {product['name']} — ${product['price']:.2f} "
+        f"({attrs['gender']}, {attrs['baseColour']} {attrs['articleType']}, "
+        f"{attrs['season']}, {attrs['usage']})"
+    )
 
 
 def tags_artifact(photo_id: str, photo: str, ranked: Ranked) -> dict[str, Any]:
@@ -43,13 +45,14 @@ def tags_artifact(photo_id: str, photo: str, ranked: Ranked) -> dict[str, Any]:
         "photo": photo,
         "attributes": {
             a: [{"label": str(label), "confidence": round(float(p), 4)} for label, p in ranked[a]]
-            for a in ATTRIBUTES if a in ranked
+            for a in ATTRIBUTES
+            if a in ranked
         },
     }
 
 
 def tags_summary(photo: str, ranked: Ranked) -> str:
-    """"photo 1: gender Men 0.91; articleType Shirts 0.84 (or Tshirts 0.10); ..."."""
+    """ "photo 1: gender Men 0.91; articleType Shirts 0.84 (or Tshirts 0.10); ..."."""
     parts = []
     for attribute in ATTRIBUTES:
         options = list(ranked.get(attribute, []))
@@ -67,9 +70,15 @@ def top_labels(ranked: Ranked) -> dict[str, str]:
     return {a: str(ranked[a][0][0]) for a in ATTRIBUTES if ranked.get(a)}
 
 
-def products_artifact(products: Sequence[Mapping[str, Any]], *, title: str, query: str | None = None,
-                      photo_id: str | None = None, item_id: int | None = None,
-                      filters: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def products_artifact(
+    products: Sequence[Mapping[str, Any]],
+    *,
+    title: str,
+    query: str | None = None,
+    photo_id: str | None = None,
+    item_id: int | None = None,
+    filters: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     return {
         "kind": "products",
         "title": title,

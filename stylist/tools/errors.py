@@ -22,8 +22,14 @@ def _readable_error_types() -> tuple[type[BaseException], ...]:
     from stylist.images import ImageRejected
     from stylist.models.errors import EncoderUnavailable, ModelMissing
 
-    types: list[type[BaseException]] = [ToolUserError, PhotoNotFound, ImageRejected, ModelMissing,
-                                        EncoderUnavailable, CatalogMissing]
+    types: list[type[BaseException]] = [
+        ToolUserError,
+        PhotoNotFound,
+        ImageRejected,
+        ModelMissing,
+        EncoderUnavailable,
+        CatalogMissing,
+    ]
     try:
         from stylist.vectorstore.errors import SearchError
 

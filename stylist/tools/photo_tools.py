@@ -18,8 +18,10 @@ from stylist.tools.photos import open_photo, photo_ids_of, pick_photo
 
 PhotoRef = Annotated[
     str,
-    Field(description='Which photo: "latest" (default), "photo 1", "photo 2", ... or "first".',
-          max_length=80),
+    Field(
+        description='Which photo: "latest" (default), "photo 1", "photo 2", ... or "first".',
+        max_length=80,
+    ),
 ]
 
 
@@ -86,9 +88,15 @@ def classify_fewshot(
     head, taught = _taught_head(state)
     ranked = _predict_styles(head, photo_id, top_k)
     listed = ", ".join(f"{name} {p:.2f}" for name, p in ranked)
-    artifact = {"kind": "fewshot", "mode": "classify", "photo_id": photo_id,
-                "predictions": [{"label": name, "confidence": round(p, 4)} for name, p in ranked],
-                "label": None, "photo_ids": [], "styles": taught}
+    artifact = {
+        "kind": "fewshot",
+        "mode": "classify",
+        "photo_id": photo_id,
+        "predictions": [{"label": name, "confidence": round(p, 4)} for name, p in ranked],
+        "label": None,
+        "photo_ids": [],
+        "styles": taught,
+    }
     return f"{label} is closest to: {listed}.", artifact
 
 
@@ -101,14 +109,22 @@ def _photos_of_last_message(state: dict | None) -> list[str]:
 
 @tool
 def teach_style(
-    label: Annotated[str, Field(min_length=1, max_length=40,
-                                description='the style name the person used, e.g. "boho"')],
+    label: Annotated[
+        str,
+        Field(
+            min_length=1, max_length=40, description='the style name the person used, e.g. "boho"'
+        ),
+    ],
     state: Annotated[dict, InjectedState],
     tool_call_id: Annotated[str, InjectedToolCallId],
-    photos: Annotated[list[str] | None, Field(
-        max_length=20,
-        description='example photos, e.g. ["photo 1", "photo 2"]; default: the photos '
-                    "attached to the latest message, else the latest photo")] = None,
+    photos: Annotated[
+        list[str] | None,
+        Field(
+            max_length=20,
+            description='example photos, e.g. ["photo 1", "photo 2"]; default: the photos '
+            "attached to the latest message, else the latest photo",
+        ),
+    ] = None,
 ) -> Command:
     """Learn a new style (or add examples to one) from photos in this conversation, so that
     classify_fewshot can recognise it later. Use when the person says e.g. "this is my 'boho'
@@ -127,13 +143,27 @@ def teach_style(
     styles = sorted({*taught, name})
     ids = photo_ids_of(state)
     numbers = [f"photo {ids.index(pid) + 1}" for pid in photo_ids if pid in ids]
-    content = (f"Learned the style '{name}' from {len(photo_ids)} example photo"
-               f"{'s' if len(photo_ids) != 1 else ''} ({', '.join(numbers)}). Styles taught in "
-               f"this conversation: {', '.join(styles)}.")
-    artifact = {"kind": "fewshot", "mode": "teach", "photo_id": photo_ids[-1], "predictions": [],
-                "label": name, "photo_ids": photo_ids, "styles": styles}
-    return Command(update={
-        "styles": {name: photo_ids},
-        "messages": [ToolMessage(content, artifact=artifact, name="teach_style",
-                                 tool_call_id=tool_call_id)],
-    })
+    content = (
+        f"Learned the style '{name}' from {len(photo_ids)} example photo"
+        f"{'s' if len(photo_ids) != 1 else ''} ({', '.join(numbers)}). Styles taught in "
+        f"this conversation: {', '.join(styles)}."
+    )
+    artifact = {
+        "kind": "fewshot",
+        "mode": "teach",
+        "photo_id": photo_ids[-1],
+        "predictions": [],
+        "label": name,
+        "photo_ids": photo_ids,
+        "styles": styles,
+    }
+    return Command(
+        update={
+            "styles": {name: photo_ids},
+            "messages": [
+                ToolMessage(
+                    content, artifact=artifact, name="teach_style", tool_call_id=tool_call_id
+                )
+            ],
+        }
+    )

@@ -35,9 +35,37 @@ def parse_modifier(modifier: str | None):
 
 
 # Words of a modifier that carry no look of their own ("like this but in red" → filters + "").
-_FILLER = {"like", "this", "but", "in", "a", "an", "the", "same", "similar", "more", "one",
-           "ones", "it", "please", "with", "and", "for", "to", "me", "show", "find", "something",
-           "cheaper", "than", "instead", "version", "colour", "color", "of"}
+_FILLER = {
+    "like",
+    "this",
+    "but",
+    "in",
+    "a",
+    "an",
+    "the",
+    "same",
+    "similar",
+    "more",
+    "one",
+    "ones",
+    "it",
+    "please",
+    "with",
+    "and",
+    "for",
+    "to",
+    "me",
+    "show",
+    "find",
+    "something",
+    "cheaper",
+    "than",
+    "instead",
+    "version",
+    "colour",
+    "color",
+    "of",
+}
 
 
 def filters_dict(filters) -> dict[str, Any]:
@@ -50,13 +78,21 @@ def describe(filters) -> str:
     return filters.describe()
 
 
-def search(*, text: str | None = None, image_id: str | None = None, item_id: int | None = None,
-           filters=None, k: int | None = None, diverse: bool = False) -> list[Any]:
+def search(
+    *,
+    text: str | None = None,
+    image_id: str | None = None,
+    item_id: int | None = None,
+    filters=None,
+    k: int | None = None,
+    diverse: bool = False,
+) -> list[Any]:
     from stylist.vectorstore.search import get_index
 
     k = k or _chat_results_k() or get_settings().results_k
-    return get_index().search(text=text, image=image_id, item_id=item_id, filters=filters, k=k,
-                              diverse=diverse)
+    return get_index().search(
+        text=text, image=image_id, item_id=item_id, filters=filters, k=k, diverse=diverse
+    )
 
 
 def _chat_results_k() -> int | None:
@@ -69,12 +105,18 @@ def _chat_results_k() -> int | None:
         return None
 
 
-def outfit(*, item_id: int | None = None, tags=None, image_id: str | None = None,
-           style: str | None = None) -> dict[str, Any]:
+def outfit(
+    *, item_id: int | None = None, tags=None, image_id: str | None = None, style: str | None = None
+) -> dict[str, Any]:
     """{"anchor": {"name", "attributes", ...}, "slots": [{"slot", "product", "reason"}],
     "missing": [slot names nothing compatible was found for]}."""
     from stylist.vectorstore.outfit import complete_outfit
 
-    result = complete_outfit(anchor_item_id=item_id, anchor_tags=tags, anchor_image_id=image_id,
-                             style=style, settings=get_settings())
+    result = complete_outfit(
+        anchor_item_id=item_id,
+        anchor_tags=tags,
+        anchor_image_id=image_id,
+        style=style,
+        settings=get_settings(),
+    )
     return result.model_dump()

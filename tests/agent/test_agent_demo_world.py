@@ -44,8 +44,10 @@ def photo_of(session, catalog, **where):
 def test_offline_search_applies_every_parsed_filter(catalog):
     item = catalog.items.iloc[0]
     budget = int(item["price"]) + 10
-    text = (f"{item['gender'].lower()} {item['baseColour'].lower()} "
-            f"{item['articleType'].lower()} under {budget}")
+    text = (
+        f"{item['gender'].lower()} {item['baseColour'].lower()} "
+        f"{item['articleType'].lower()} under {budget}"
+    )
     session = StylistSession()
     result = run(session, text)
 
@@ -117,15 +119,30 @@ def test_offline_teach_then_classify_a_style(catalog):
 
 
 def test_llm_tool_calls_reach_the_real_tools(catalog, llm):
-    llm.script([
-        {"tool_calls": [{"name": "search_catalog",
-                         "args": {"query": "something nice", "baseColour": "Scarlet"}}]},
-        {"tool_calls": [{"name": "search_catalog",
-                         "args": {"query": "red things", "baseColour": "red", "k": 4}}]},
-        {"content": "I found some red pieces for you."},
-    ])
-    session = StylistSession(overrides={"provider": "openai-compatible", "api_key": "k",
-                                        "base_url": llm.base_url})
+    llm.script(
+        [
+            {
+                "tool_calls": [
+                    {
+                        "name": "search_catalog",
+                        "args": {"query": "something nice", "baseColour": "Scarlet"},
+                    }
+                ]
+            },
+            {
+                "tool_calls": [
+                    {
+                        "name": "search_catalog",
+                        "args": {"query": "red things", "baseColour": "red", "k": 4},
+                    }
+                ]
+            },
+            {"content": "I found some red pieces for you."},
+        ]
+    )
+    session = StylistSession(
+        overrides={"provider": "openai-compatible", "api_key": "k", "base_url": llm.base_url}
+    )
     result = run(session, "show me something red")
     assert result.error is None
     failed, found = [e for e in result.events if e.kind == "tool_end"]
@@ -148,6 +165,8 @@ def test_products_per_search_follows_this_chats_setting(catalog):
     [artifact] = result.artifacts
     assert 1 <= len(artifact["products"]) <= 2
 
-    wider = run(StylistSession(overrides={"provider": "offline", "results_k": 5}),
-                f"{item['articleType'].lower()}")
+    wider = run(
+        StylistSession(overrides={"provider": "offline", "results_k": 5}),
+        f"{item['articleType'].lower()}",
+    )
     assert len(wider.artifacts[0]["products"]) > 2

@@ -16,13 +16,18 @@ def test_terminal_chat_attaches_photos_and_quits(tmp_path):
     Image.new("RGB", (24, 32), (10, 20, 200)).save(buffer, format="PNG")
     photo.write_bytes(buffer.getvalue())
     (tmp_path / "notes.txt").write_text("not an image")
-    script = "\n".join([
-        "hello",
-        f"/image {tmp_path / 'notes.txt'}",
-        f"/image {tmp_path / 'missing.png'}",
-        f"/image {photo} this is my 'boho' style",
-        "/quit",
-    ]) + "\n"
+    script = (
+        "\n".join(
+            [
+                "hello",
+                f"/image {tmp_path / 'notes.txt'}",
+                f"/image {tmp_path / 'missing.png'}",
+                f"/image {photo} this is my 'boho' style",
+                "/quit",
+            ]
+        )
+        + "\n"
+    )
     result = CliRunner().invoke(app, ["chat", "--provider", "offline"], input=script)
     out = result.output
     assert result.exit_code == 0, out

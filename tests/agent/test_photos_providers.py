@@ -21,10 +21,21 @@ from stylist.settings import StyleSettings
 IDS = ["a" * 64, "b" * 64, "c" * 64]
 
 
-@pytest.mark.parametrize("ref,index", [
-    (None, 2), ("latest", 2), ("this photo", 2), ("photo 1", 0), ("2", 1), ("#3", 2),
-    ("first", 0), ("the second photo", 1), ("bbbbbbbb", 1), ("b" * 64, 1),
-])
+@pytest.mark.parametrize(
+    "ref,index",
+    [
+        (None, 2),
+        ("latest", 2),
+        ("this photo", 2),
+        ("photo 1", 0),
+        ("2", 1),
+        ("#3", 2),
+        ("first", 0),
+        ("the second photo", 1),
+        ("bbbbbbbb", 1),
+        ("b" * 64, 1),
+    ],
+)
 def test_photo_references(ref, index):
     assert resolve_photo(ref, IDS) == IDS[index]
 
@@ -41,7 +52,9 @@ def test_bad_photo_references_are_sentences():
 def test_state_reducers_keep_order_and_merge_styles():
     assert append_unique(["a", "b"], ["b", "c"]) == ["a", "b", "c"]
     assert merge_styles({"boho": ["a"]}, {"boho": ["b", "a"], "grunge": ["c"]}) == {
-        "boho": ["a", "b"], "grunge": ["c"]}
+        "boho": ["a", "b"],
+        "grunge": ["c"],
+    }
 
 
 def test_auto_picks_groq_then_openai_then_offline():
@@ -56,8 +69,9 @@ def test_auto_picks_groq_then_openai_then_offline():
 
 
 def test_overrides_win_and_blanks_mean_default():
-    settings = StyleSettings(llm_provider="groq", llm_model="settings-model", groq_api_key="g",
-                             llm_timeout_s=7)
+    settings = StyleSettings(
+        llm_provider="groq", llm_model="settings-model", groq_api_key="g", llm_timeout_s=7
+    )
     same = resolve_provider(settings, {"provider": "", "model": " ", "base_url": ""})
     assert (same.provider, same.model, same.base_url) == ("groq", "settings-model", None)
     switched = resolve_provider(settings, {"provider": "ollama", "temperature": 0.9})
@@ -75,8 +89,9 @@ def test_factory_builds_each_provider_with_timeouts():
     from stylist.agent.offline import OfflineStylist
 
     def config(provider, **kw):
-        return ProviderConfig(provider=provider, model="m", temperature=0.1, timeout_s=3,
-                              max_retries=4, **kw)
+        return ProviderConfig(
+            provider=provider, model="m", temperature=0.1, timeout_s=3, max_retries=4, **kw
+        )
 
     groq = make_chat_model(config("groq", api_key=SecretStr("g")))
     assert isinstance(groq, ChatGroq) and groq.request_timeout == 3 and groq.max_retries == 4
@@ -98,17 +113,23 @@ def _status_error(cls, status):
 
 
 def test_error_sentences_name_the_provider():
-    config = ProviderConfig(provider="openai", model="gpt-x", temperature=0, timeout_s=5,
-                            max_retries=2)
+    config = ProviderConfig(
+        provider="openai", model="gpt-x", temperature=0, timeout_s=5, max_retries=2
+    )
     request = httpx.Request("POST", "http://x")
     assert describe_provider_error(_status_error(openai.AuthenticationError, 401), config) == (
-        "OpenAI rejected the API key (401). Check the key in the settings panel.")
+        "OpenAI rejected the API key (401). Check the key in the settings panel."
+    )
     assert "tried 3 times" in describe_provider_error(
-        _status_error(openai.RateLimitError, 429), config)
+        _status_error(openai.RateLimitError, 429), config
+    )
     assert "does not know the model 'gpt-x'" in describe_provider_error(
-        _status_error(openai.NotFoundError, 404), config)
+        _status_error(openai.NotFoundError, 404), config
+    )
     assert describe_provider_error(openai.APITimeoutError(request=request), config) == (
         "OpenAI did not answer within 5 seconds. Please try again, or pick another provider "
-        "in the settings panel.")
+        "in the settings panel."
+    )
     assert describe_provider_error(httpx.ConnectError("refused"), config).startswith(
-        "I could not connect to OpenAI")
+        "I could not connect to OpenAI"
+    )

@@ -13,13 +13,23 @@ from stylist.agent import StylistSession
 
 
 def openai_compatible(llm, **extra):
-    return {"provider": "openai-compatible", "base_url": llm.base_url, "model": "standin-model",
-            "api_key": "sk-test", **extra}
+    return {
+        "provider": "openai-compatible",
+        "base_url": llm.base_url,
+        "model": "standin-model",
+        "api_key": "sk-test",
+        **extra,
+    }
 
 
 def groq(llm, **extra):
-    return {"provider": "groq", "base_url": llm.groq_base_url, "model": "standin-groq",
-            "api_key": "gsk-test", **extra}
+    return {
+        "provider": "groq",
+        "base_url": llm.groq_base_url,
+        "model": "standin-groq",
+        "api_key": "gsk-test",
+        **extra,
+    }
 
 
 def run(session, text, photo_ids=(), **kwargs):
@@ -49,10 +59,12 @@ def test_standin_serves_tool_calls_as_json_and_sse(llm):
 
 @pytest.mark.parametrize("provider", [openai_compatible, groq], ids=["openai", "groq"])
 def test_tool_call_then_answer_through_the_graph(llm, provider):
-    llm.script([
-        {"tool_calls": [{"name": "tag_image", "args": {"photo": "latest"}}]},
-        {"content": "Please attach a photo of the garment so I can tag it."},
-    ])
+    llm.script(
+        [
+            {"tool_calls": [{"name": "tag_image", "args": {"photo": "latest"}}]},
+            {"content": "Please attach a photo of the garment so I can tag it."},
+        ]
+    )
     session = StylistSession(overrides=provider(llm))
     result = run(session, "What is this garment?")
 
@@ -74,8 +86,9 @@ def test_tool_call_then_answer_through_the_graph(llm, provider):
     assert {"tag_image", "search_catalog", "find_similar", "complete_outfit"} <= offered
     assert first["messages"][0]["role"] == "system"
     assert "never invent" in first["messages"][0]["content"].lower()
-    expected_path = "/v1/chat/completions" if provider is openai_compatible else \
-        "/openai/v1/chat/completions"
+    expected_path = (
+        "/v1/chat/completions" if provider is openai_compatible else "/openai/v1/chat/completions"
+    )
     assert set(llm.paths) == {expected_path}
 
 
@@ -83,8 +96,7 @@ def test_rejected_key_names_the_provider_and_the_chat_goes_on(llm, fast_failures
     llm.script([{"status": 401}, {"content": "Welcome back."}])
     session = StylistSession(overrides=groq(llm))
     failed = run(session, "hello")
-    assert failed.error == ("Groq rejected the API key (401). "
-                            "Check the key in the settings panel.")
+    assert failed.error == ("Groq rejected the API key (401). Check the key in the settings panel.")
     assert failed.events[-1].kind == "error"
     ok = run(session, "hello again")
     assert ok.error is None and ok.text == "Welcome back."
@@ -107,8 +119,7 @@ def test_timeout_says_so_and_the_next_turn_works(llm, fast_failures):
     llm.script([{"hang": 5}, {"hang": 5}, {"content": "Here now."}])
     session = StylistSession(overrides=openai_compatible(llm))
     failed = run(session, "hello")
-    assert failed.error.startswith(
-        "The OpenAI-compatible server did not answer within 1 seconds.")
+    assert failed.error.startswith("The OpenAI-compatible server did not answer within 1 seconds.")
     assert run(session, "still there?").text == "Here now."
 
 
@@ -116,19 +127,27 @@ def test_refused_connection_says_so(fast_failures):
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    session = StylistSession(overrides={"provider": "openai-compatible", "api_key": "k",
-                                        "base_url": f"http://127.0.0.1:{port}/v1"})
+    session = StylistSession(
+        overrides={
+            "provider": "openai-compatible",
+            "api_key": "k",
+            "base_url": f"http://127.0.0.1:{port}/v1",
+        }
+    )
     failed = run(session, "hello")
     assert failed.error.startswith(
-        f"I could not connect to The OpenAI-compatible server at http://127.0.0.1:{port}/v1")
+        f"I could not connect to The OpenAI-compatible server at http://127.0.0.1:{port}/v1"
+    )
 
 
 def test_failure_after_a_tool_call_leaves_a_valid_thread(llm, fast_failures):
-    llm.script([
-        {"tool_calls": [{"name": "caption_image", "args": {}}]},
-        {"status": 401},
-        {"content": "Fine now."},
-    ])
+    llm.script(
+        [
+            {"tool_calls": [{"name": "caption_image", "args": {}}]},
+            {"status": 401},
+            {"content": "Fine now."},
+        ]
+    )
     session = StylistSession(overrides=openai_compatible(llm))
     failed = run(session, "caption please")
     assert "rejected the API key (401)" in failed.error
@@ -175,8 +194,10 @@ def test_vision_option_sends_the_photo_only_at_call_time(llm, tmp_path):
     # Without the option the model sees only the reference, and the checkpoint never has bytes.
     session.overrides = session.overrides.model_copy(update={"vision": False})
     run(session, "and now?")
-    assert all(isinstance(m.get("content"), str) or m["role"] != "user"
-               for m in llm.requests[1]["messages"])
+    assert all(
+        isinstance(m.get("content"), str) or m["role"] != "user"
+        for m in llm.requests[1]["messages"]
+    )
     from stylist.agent import get_agent
 
     async def stored():

@@ -31,7 +31,8 @@ def test_demo_data_then_ingest_keeps_every_row(isolated_settings):
     # a second ingest of the same folder through the plain command gives the same table
     demo_dir = isolated_settings.demo_catalog_dir
     again = CliRunner().invoke(
-        app, ["ingest", "--styles", str(demo_dir / "styles.csv"), "--images", str(demo_dir / "images")]
+        app,
+        ["ingest", "--styles", str(demo_dir / "styles.csv"), "--images", str(demo_dir / "images")],
     )
     assert again.exit_code == 0, again.output
     assert Catalog.load(isolated_settings).items.equals(catalog.items)

@@ -85,8 +85,15 @@ def test_items_carry_price_and_absolute_image_path(messy_catalog):
 def test_class_counts_cover_all_seven_attributes(messy_catalog):
     styles, images = messy_catalog
     counts = read_styles(styles, images, progress=False).class_counts()
-    assert set(counts) == {"gender", "masterCategory", "subCategory", "articleType",
-                           "baseColour", "season", "usage"}
+    assert set(counts) == {
+        "gender",
+        "masterCategory",
+        "subCategory",
+        "articleType",
+        "baseColour",
+        "season",
+        "usage",
+    }
     assert counts["gender"] == {"Men": 4, "Women": 1}
 
 

@@ -12,8 +12,9 @@ from stylist.catalog.split import assign_split
 
 def _items(n: int = 1000, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    types = rng.choice(["Tshirts", "Shirts", "Jeans", "Heels", "Watches"], size=n,
-                       p=[0.4, 0.2, 0.2, 0.15, 0.05])
+    types = rng.choice(
+        ["Tshirts", "Shirts", "Jeans", "Heels", "Watches"], size=n, p=[0.4, 0.2, 0.2, 0.15, 0.05]
+    )
     ids = rng.choice(np.arange(1000, 60000), size=n, replace=False)
     return pd.DataFrame({"id": ids, "articleType": types})
 

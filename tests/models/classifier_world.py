@@ -30,9 +30,13 @@ class World:
         (copied in, so `Catalog.load` and the CLI find it) and the world's encoder."""
         from stylist.settings import StyleSettings
 
-        settings = StyleSettings(data_dir=data_dir, encoder=str(self.encoder),
-                                 min_class_count=MIN_CLASS_COUNT, device="cpu",
-                                 **overrides)
+        settings = StyleSettings(
+            data_dir=data_dir,
+            encoder=str(self.encoder),
+            min_class_count=MIN_CLASS_COUNT,
+            device="cpu",
+            **overrides,
+        )
         if not settings.items_path.is_file():
             settings.items_path.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(self.items_csv, settings.items_path)
@@ -41,8 +45,12 @@ class World:
     def env(self, data_dir: Path) -> dict[str, str]:
         """The same installation as environment variables (for CLI tests)."""
         self.settings(data_dir)
-        return {"STYLIST_DATA_DIR": str(data_dir), "STYLIST_ENCODER": str(self.encoder),
-                "STYLIST_MIN_CLASS_COUNT": str(MIN_CLASS_COUNT), "STYLIST_DEVICE": "cpu"}
+        return {
+            "STYLIST_DATA_DIR": str(data_dir),
+            "STYLIST_ENCODER": str(self.encoder),
+            "STYLIST_MIN_CLASS_COUNT": str(MIN_CLASS_COUNT),
+            "STYLIST_DEVICE": "cpu",
+        }
 
 
 @cache

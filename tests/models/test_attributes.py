@@ -55,8 +55,7 @@ def test_heads_learn_above_the_majority_class(trained):
     assert all(gain > 0.0 for gain in gains.values()), gains
     assert np.mean(list(gains.values())) > 0.1, gains
     # 20+ article types: the mode is rare, and the heads must do several times better.
-    assert accuracy["articleType"] > max(3 * majority["articleType"],
-                                         majority["articleType"] + 0.1)
+    assert accuracy["articleType"] > max(3 * majority["articleType"], majority["articleType"] + 0.1)
 
 
 def test_training_writes_report_json_and_plots(trained):
@@ -65,12 +64,16 @@ def test_training_writes_report_json_and_plots(trained):
     data = json.loads((reports / "attributes-heads.json").read_text())
     assert set(data["weighted_f1"]) == {*ATTRIBUTES, "average"}
     assert data["weighted_f1"]["average"] == pytest.approx(
-        np.mean([data["weighted_f1"][a] for a in ATTRIBUTES]))
+        np.mean([data["weighted_f1"][a] for a in ATTRIBUTES])
+    )
     assert data["reference_weighted_f1"]["articleType"] == 0.74
     assert data["reference_weighted_f1"]["average"] == 0.82
     assert len(data["history"]["total"]) == report["config"]["epochs"]
-    for name in ["attributes-heads-f1.png", "attributes-heads-loss.png",
-                 *[f"attributes-heads-confusion-{a}.png" for a in ATTRIBUTES]]:
+    for name in [
+        "attributes-heads-f1.png",
+        "attributes-heads-loss.png",
+        *[f"attributes-heads-confusion-{a}.png" for a in ATTRIBUTES],
+    ]:
         assert (reports / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
     assert (settings.models_dir / "attribute-heads.pt").is_file()
 
@@ -120,8 +123,9 @@ def test_load_tagger_is_cached_and_reloads_a_changed_checkpoint(trained, tmp_pat
     payload.pop("format")
     save_checkpoint(payload, copy.models_dir / "attribute-heads.pt")
     before = load_tagger(copy)
-    payload["state_dict"] = {k: v * 0 if k.endswith("bias") else v
-                             for k, v in payload["state_dict"].items()}
+    payload["state_dict"] = {
+        k: v * 0 if k.endswith("bias") else v for k, v in payload["state_dict"].items()
+    }
     payload["catalog_items"] = -1  # a different file size / mtime
     save_checkpoint(payload, copy.models_dir / "attribute-heads.pt")
     after = load_tagger(copy)
@@ -175,8 +179,10 @@ def test_checkpoint_with_arbitrary_objects_is_refused(world, tmp_path):
 
     settings = world.settings(tmp_path)
     settings.models_dir.mkdir(parents=True)
-    torch.save({"kind": "attribute heads", "format": 1, "payload": NotAllowedInCheckpoints()},
-               settings.models_dir / "attribute-heads.pt")
+    torch.save(
+        {"kind": "attribute heads", "format": 1, "payload": NotAllowedInCheckpoints()},
+        settings.models_dir / "attribute-heads.pt",
+    )
     with pytest.raises(ModelMissing, match="damaged or is not a Stylist checkpoint"):
         load_heads_tagger(settings)
 

@@ -49,6 +49,5 @@ def test_draw_support_takes_k_of_each_class_without_replacement():
 
 def test_summaries_and_majority():
     summary = summarise_draws({"head": {5: [0.8, 1.0]}})
-    assert summary["head"][5] == {"mean": pytest.approx(0.9), "std": pytest.approx(0.1),
-                                  "draws": 2}
+    assert summary["head"][5] == {"mean": pytest.approx(0.9), "std": pytest.approx(0.1), "draws": 2}
     assert majority_accuracy(["a", "a", "b", "a"]) == 0.75

@@ -40,10 +40,13 @@ def test_caption_from_tags_alone(isolated_settings):
 
 def test_descriptors_join_the_sentence_and_the_budget_is_kept():
     captioner = Captioner(encoder=None)
-    chosen = {g: Descriptor(g, label, 0.8, 0.5) for g, label in
-              (("pattern", "striped"), ("fit", "slim fit"), ("material", "cotton"))}
+    chosen = {
+        g: Descriptor(g, label, 0.8, 0.5)
+        for g, label in (("pattern", "striped"), ("fit", "slim fit"), ("material", "cotton"))
+    }
     assert captioner.compose(SHIRT, chosen) == (
-        "Navy blue men's casual shirt in a slim fit, striped cotton — for summer days.")
+        "Navy blue men's casual shirt in a slim fit, striped cotton — for summer days."
+    )
     # Over the word budget, the least important parts go first (style, then material, ...).
     tight = Captioner(encoder=None, vocab={**load_caption_vocab(), "max_words": 9})
     chosen["style"] = Descriptor("style", "classic", 0.8, 0.5)
@@ -67,12 +70,16 @@ def test_unsure_other_and_redundant_tags_are_left_out():
 
 def test_convincing_needs_both_probability_and_margin():
     labels = ["striped", "checked", "plain"]
-    assert convincing(labels, np.array([0.7, 0.2, 0.1]), min_probability=0.45,
-                      min_margin=0.2)[0] == "striped"
-    assert convincing(labels, np.array([0.5, 0.4, 0.1]), min_probability=0.45,
-                      min_margin=0.2) is None  # too close to the runner-up
-    assert convincing(labels, np.array([0.4, 0.1, 0.1]), min_probability=0.45,
-                      min_margin=0.2) is None  # not probable enough
+    assert (
+        convincing(labels, np.array([0.7, 0.2, 0.1]), min_probability=0.45, min_margin=0.2)[0]
+        == "striped"
+    )
+    assert (
+        convincing(labels, np.array([0.5, 0.4, 0.1]), min_probability=0.45, min_margin=0.2) is None
+    )  # too close to the runner-up
+    assert (
+        convincing(labels, np.array([0.4, 0.1, 0.1]), min_probability=0.45, min_margin=0.2) is None
+    )  # not probable enough
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

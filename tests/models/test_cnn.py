@@ -17,8 +17,10 @@ from stylist.catalog.store import Catalog
 from stylist.models.errors import ModelMissing
 
 # Two backbones, as the reference project split them: coarse attributes on the small one.
-ROUTING = {"mobilenet_v2": ["gender", "masterCategory", "subCategory", "season", "usage"],
-           "resnet18": ["articleType", "baseColour"]}
+ROUTING = {
+    "mobilenet_v2": ["gender", "masterCategory", "subCategory", "season", "usage"],
+    "resnet18": ["articleType", "baseColour"],
+}
 
 
 @pytest.fixture(scope="session")
@@ -40,13 +42,20 @@ def trained(world, tmp_path_factory):
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        train_cnn(catalog, settings, quick=True, progress=False,
-                  log_fn=interrupt_after_first_epoch, **options)
+        train_cnn(
+            catalog,
+            settings,
+            quick=True,
+            progress=False,
+            log_fn=interrupt_after_first_epoch,
+            **options,
+        )
     assert (settings.models_dir / RESUME_FILE).is_file()
     assert not (settings.models_dir / "attribute-cnn.pt").exists()
     messages: list[str] = []
-    report = train_cnn(catalog, settings, quick=True, progress=False, log_fn=messages.append,
-                       **options)
+    report = train_cnn(
+        catalog, settings, quick=True, progress=False, log_fn=messages.append, **options
+    )
     return settings, catalog, report, messages
 
 
@@ -55,8 +64,9 @@ def test_interrupted_training_resumes_from_its_last_epoch(trained):
 
     settings, _, report, messages = trained
     assert any("Resuming the CNN training after epoch 1 of 2" in m for m in messages)
-    assert [m for m in messages if m.startswith("epoch ")] == [m for m in messages
-                                                              if m.startswith("epoch 2:")]
+    assert [m for m in messages if m.startswith("epoch ")] == [
+        m for m in messages if m.startswith("epoch 2:")
+    ]
     assert len(report["history"]["total"]) == 2  # epoch 1 from the first run, 2 from this one
     assert len(report["validation_average_f1_per_epoch"]) == 2
     assert not (settings.models_dir / RESUME_FILE).exists()
@@ -70,8 +80,11 @@ def test_report_has_per_task_losses_f1_table_and_plots(trained):
     assert set(data["history"]) == {"total", *ATTRIBUTES}
     assert data["config"]["routing"] == ROUTING
     assert data["best_validation_f1"] == max(data["validation_average_f1_per_epoch"])
-    for name in ["attributes-cnn-f1.png", "attributes-cnn-loss.png",
-                 *[f"attributes-cnn-confusion-{a}.png" for a in ATTRIBUTES]]:
+    for name in [
+        "attributes-cnn-f1.png",
+        "attributes-cnn-loss.png",
+        *[f"attributes-cnn-confusion-{a}.png" for a in ATTRIBUTES],
+    ]:
         assert (settings.reports_dir / name).is_file(), name
 
 
@@ -92,17 +105,22 @@ def test_cnn_tagger_predicts_and_loads_identically(trained):
     again = load_cnn_tagger(settings=settings).predict([path], top_k=3)[0]
     assert again == prediction
     # The checkpoint on disk scores exactly what the trained model scored.
-    assert evaluate_attributes(catalog, settings, model="cnn",
-                               progress=False)["weighted_f1"] == report["weighted_f1"]
+    assert (
+        evaluate_attributes(catalog, settings, model="cnn", progress=False)["weighted_f1"]
+        == report["weighted_f1"]
+    )
 
 
-@pytest.mark.parametrize("routing, message", [
-    ({"vgg16": list(ATTRIBUTES)}, "not a backbone I know"),
-    ({"resnet18": ["gender", "colour"]}, "not an attribute"),
-    ({"resnet18": ["gender"]}, "no backbone serves"),
-    ({"resnet18": list(ATTRIBUTES), "mobilenet_v2": ["gender"]}, "more than one backbone"),
-    ("{not json", "must be JSON"),
-])
+@pytest.mark.parametrize(
+    "routing, message",
+    [
+        ({"vgg16": list(ATTRIBUTES)}, "not a backbone I know"),
+        ({"resnet18": ["gender", "colour"]}, "not an attribute"),
+        ({"resnet18": ["gender"]}, "no backbone serves"),
+        ({"resnet18": list(ATTRIBUTES), "mobilenet_v2": ["gender"]}, "more than one backbone"),
+        ("{not json", "must be JSON"),
+    ],
+)
 def test_bad_routing_is_a_sentence(routing, message):
     from stylist.models.cnn import validate_routing
 
@@ -135,7 +153,8 @@ def test_multitask_cnn_routes_attributes_to_their_backbone():
     model = MultiTaskCNN(ROUTING, {a: i + 2 for i, a in enumerate(ATTRIBUTES)})
     logits = model(torch.zeros(2, 3, 32, 24))
     assert {a: tuple(v.shape) for a, v in logits.items()} == {
-        a: (2, i + 2) for i, a in enumerate(ATTRIBUTES)}
+        a: (2, i + 2) for i, a in enumerate(ATTRIBUTES)
+    }
     assert set(model.backbones) == set(ROUTING)
 
 

@@ -53,7 +53,11 @@ def test_parse_every_spec_form(isolated_settings, tmp_path):
 
     tag = parse_spec("ViT-B-32:laion2b_s34b_b79k")
     assert (tag.kind, tag.arch, tag.tag, tag.weights_file) == (
-        "pretrained", "ViT-B-32", "laion2b_s34b_b79k", None)
+        "pretrained",
+        "ViT-B-32",
+        "laion2b_s34b_b79k",
+        None,
+    )
 
     hub = parse_spec("hf-hub:Marqo/marqo-fashionSigLIP")
     assert (hub.kind, hub.hub_id) == ("hf-hub", "Marqo/marqo-fashionSigLIP")
@@ -63,7 +67,10 @@ def test_parse_every_spec_form(isolated_settings, tmp_path):
 
     pair = parse_spec(f"{tmp_path}/cfg.json:{tmp_path}/w.pth")
     assert (pair.kind, pair.config_path, pair.path) == (
-        "config+checkpoint", tmp_path / "cfg.json", tmp_path / "w.pth")
+        "config+checkpoint",
+        tmp_path / "cfg.json",
+        tmp_path / "w.pth",
+    )
 
     assert parse_spec(str(tmp_path)).kind == "directory"
     local = parse_spec(f"local-dir:{tmp_path}")
@@ -74,11 +81,14 @@ def test_parse_every_spec_form(isolated_settings, tmp_path):
     assert arch_file.weights_file == tmp_path / "weights.bin"
 
 
-@pytest.mark.parametrize("spec, words", [
-    ("", "No encoder is configured"),
-    ("ViT-B-32", "names no weights"),
-    ("hf-hub:just-a-name", "hf-hub:org/name"),
-])
+@pytest.mark.parametrize(
+    "spec, words",
+    [
+        ("", "No encoder is configured"),
+        ("ViT-B-32", "names no weights"),
+        ("hf-hub:just-a-name", "hf-hub:org/name"),
+    ],
+)
 def test_malformed_specs_get_a_sentence(spec, words):
     with pytest.raises(EncoderUnavailable, match=words):
         parse_spec(spec)
@@ -90,8 +100,13 @@ def test_malformed_specs_get_a_sentence(spec, words):
 def test_save_then_load_every_local_form_gives_identical_embeddings(tiny, saved_demo):
     pictures = _pictures()
     expected_images, expected_texts = tiny.encode_images(pictures), tiny.encode_texts(TEXTS)
-    specs = ["demo", str(saved_demo), f"local-dir:{saved_demo}", str(saved_demo / CHECKPOINT_NAME),
-             f"{saved_demo / CONFIG_NAME}:{saved_demo / CHECKPOINT_NAME}"]
+    specs = [
+        "demo",
+        str(saved_demo),
+        f"local-dir:{saved_demo}",
+        str(saved_demo / CHECKPOINT_NAME),
+        f"{saved_demo / CONFIG_NAME}:{saved_demo / CHECKPOINT_NAME}",
+    ]
     hashes = set()
     for spec in specs:
         loaded = load_encoder(spec)
@@ -111,8 +126,9 @@ def test_the_demo_architecture_builds_through_the_factory_and_round_trips(isolat
     saved = save_encoder(demo, demo_encoder_dir(isolated_settings))
     loaded = load_encoder(str(saved))
     pictures = _pictures()
-    np.testing.assert_allclose(loaded.encode_images(pictures), demo.encode_images(pictures),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        loaded.encode_images(pictures), demo.encode_images(pictures), atol=1e-6
+    )
     np.testing.assert_allclose(loaded.encode_texts(TEXTS), demo.encode_texts(TEXTS), atol=1e-6)
 
 
@@ -220,8 +236,11 @@ def test_missing_damaged_and_foreign_checkpoints_get_sentences(tmp_path, tiny, s
     with pytest.raises(EncoderUnavailable, match="no model config"):
         load_encoder(str(bare))
     # ... which work once the architecture is named
-    np.testing.assert_allclose(load_encoder(f"stylist-tiny:{bare}").encode_texts(TEXTS),
-                               tiny.encode_texts(TEXTS), atol=1e-6)
+    np.testing.assert_allclose(
+        load_encoder(f"stylist-tiny:{bare}").encode_texts(TEXTS),
+        tiny.encode_texts(TEXTS),
+        atol=1e-6,
+    )
 
 
 def test_weights_of_another_architecture_are_refused(tmp_path, tiny):
@@ -246,7 +265,8 @@ def test_bad_config_json_gets_a_sentence(tmp_path, saved_demo):
 
 
 def test_fingerprint_follows_the_weights_and_get_encoder_reloads_retrained_ones(
-        isolated_settings, saved_demo):
+    isolated_settings, saved_demo
+):
     first = get_encoder()
     assert get_encoder() is first  # loaded once per process
     assert first.fingerprint.startswith("demo@sha256:")
@@ -263,7 +283,8 @@ def test_pretrained_tags_are_their_own_fingerprint():
 
     assert _fingerprint(parse_spec("ViT-B-32:laion2b_s34b_b79k")) == "ViT-B-32:laion2b_s34b_b79k"
     assert _fingerprint(parse_spec("hf-hub:Marqo/marqo-fashionSigLIP")) == (
-        "hf-hub:Marqo/marqo-fashionSigLIP")
+        "hf-hub:Marqo/marqo-fashionSigLIP"
+    )
 
 
 def test_save_replaces_an_existing_encoder_atomically(tiny, saved_demo):
@@ -286,7 +307,8 @@ def test_text_embeddings_skip_the_padding_and_equal_the_full_context(tiny):
         full = torch.nn.functional.normalize(tiny.model.encode_text(tokens), dim=-1).numpy()
     widths: list[int] = []
     hook = tiny.model.transformer.register_forward_hook(
-        lambda _module, args, _out: widths.append(args[0].shape[1]))
+        lambda _module, args, _out: widths.append(args[0].shape[1])
+    )
     try:
         tiny.encode_texts(texts)  # the first batch is checked against the full rows
         got = tiny.encode_texts(texts)
@@ -306,5 +328,6 @@ def test_towers_that_see_the_whole_row_keep_the_full_context(tiny):
     texts = ["Nike Men Black Sports Shoes", "Red dress"]
     with torch.inference_mode():
         full = torch.nn.functional.normalize(
-            tiny.model.encode_text(tiny.tokenize(texts)), dim=-1).numpy()
+            tiny.model.encode_text(tiny.tokenize(texts)), dim=-1
+        ).numpy()
     np.testing.assert_allclose(tiny.encode_texts(texts), full, atol=1e-6)

@@ -119,7 +119,8 @@ def test_retrieval_metrics_count_exact_items_and_same_names():
 
 def test_field_captions_add_what_names_never_say():
     assert field_caption("Nike Men Black Jacket", "Winter", "Sports") == (
-        "Nike Men Black Jacket for winter, sports wear")
+        "Nike Men Black Jacket for winter, sports wear"
+    )
     assert field_caption("Nike Men Black Jacket", None, "") == "Nike Men Black Jacket"
 
 
@@ -128,8 +129,9 @@ def test_field_captions_add_what_names_never_say():
 
 def test_quick_training_lowers_the_loss_saves_the_demo_encoder_and_writes_reports(installation):
     catalog = Catalog.load(installation)
-    options = EncoderTrainOptions(model_name="stylist-tiny", epochs=3, batch_size=32, lr=3e-3,
-                                  probe=True)
+    options = EncoderTrainOptions(
+        model_name="stylist-tiny", epochs=3, batch_size=32, lr=3e-3, probe=True
+    )
     results = train_encoder(catalog, installation, progress=False, options=options)
 
     assert results["train_loss_after"] < results["train_loss_before"] - 0.1
@@ -167,10 +169,13 @@ def test_finetuning_a_given_encoder_trains_only_the_projections(installation, tm
     tuned = load_encoder(str(settings.models_dir / "encoder-finetuned"), settings)
     original = load_encoder(str(base), settings)
     frozen = "token_embedding.weight"
-    np.testing.assert_array_equal(tuned.model.state_dict()[frozen].numpy(),
-                                  original.model.state_dict()[frozen].numpy())
-    assert not np.allclose(tuned.model.text_projection.detach().numpy(),
-                           original.model.text_projection.detach().numpy())
+    np.testing.assert_array_equal(
+        tuned.model.state_dict()[frozen].numpy(), original.model.state_dict()[frozen].numpy()
+    )
+    assert not np.allclose(
+        tuned.model.text_projection.detach().numpy(),
+        original.model.text_projection.detach().numpy(),
+    )
 
 
 # --- commands ------------------------------------------------------------------------------

@@ -26,8 +26,9 @@ def clusters(n_classes: int, per_class: int, dim: int = 32, spread: float = 0.35
     """Features of well separated classes on the unit sphere, as a trained encoder gives."""
     rng = np.random.default_rng(seed)
     centres = rng.normal(size=(n_classes, dim))
-    x = np.repeat(centres, per_class, axis=0) + spread * rng.normal(size=(n_classes * per_class,
-                                                                           dim))
+    x = np.repeat(centres, per_class, axis=0) + spread * rng.normal(
+        size=(n_classes * per_class, dim)
+    )
     labels = np.repeat([f"class-{i}" for i in range(n_classes)], per_class)
     return x / np.linalg.norm(x, axis=1, keepdims=True), labels
 
@@ -125,13 +126,18 @@ def test_train_fewshot_evaluates_k_shot_and_saves_the_head_on_all_types(world, t
     settings = world.settings(tmp_path)
     catalog = Catalog.load(settings)
     # ~9 training items per type in this small catalog: k up to 5.
-    report = train_fewshot(catalog, settings, quick=True, progress=False, holdout_types=3,
-                           shots=[1, 3, 5])
+    report = train_fewshot(
+        catalog, settings, quick=True, progress=False, holdout_types=3, shots=[1, 3, 5]
+    )
     held_out = report["held_out_types"]
     assert len(held_out) == 3
     assert held_out == train_fewshot.__globals__["choose_held_out"](  # deterministic
         catalog.labels("articleType", "train").astype(str).to_numpy(),
-        catalog.labels("articleType", "test").astype(str).to_numpy(), 3, 5, 0)
+        catalog.labels("articleType", "test").astype(str).to_numpy(),
+        3,
+        5,
+        0,
+    )
     accuracy = report["k_shot_accuracy"]
     for method in ("head/fused", "ncm/fused", "head/image", "ncm/image"):
         assert set(accuracy[method]) == {1, 3, 5}

@@ -155,8 +155,9 @@ def _make_handler(llm: StandinLLM) -> type[BaseHTTPRequestHandler]:
             if status != 200:
                 code, message = _ERRORS.get(status, ("error", f"HTTP {status}"))
                 headers = {"retry-after-ms": "5", "retry-after": "0"} if status == 429 else {}
-                self._json(status, {"error": {"message": message, "type": code, "code": code}},
-                           headers)
+                self._json(
+                    status, {"error": {"message": message, "type": code, "code": code}}, headers
+                )
                 return
             model = body.get("model", "standin")
             if body.get("stream"):
@@ -165,8 +166,9 @@ def _make_handler(llm: StandinLLM) -> type[BaseHTTPRequestHandler]:
                 self._json(200, _completion(llm, reply, model))
 
         # --- writers -----------------------------------------------------------------------
-        def _json(self, status: int, payload: dict[str, Any],
-                  headers: dict[str, str] | None = None) -> None:
+        def _json(
+            self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+        ) -> None:
             data = json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("content-type", "application/json")
@@ -217,8 +219,9 @@ def _completion(llm: StandinLLM, reply: dict[str, Any], model: str) -> dict[str,
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
-        "choices": [{"index": 0, "message": message,
-                     "finish_reason": "tool_calls" if calls else "stop"}],
+        "choices": [
+            {"index": 0, "message": message, "finish_reason": "tool_calls" if calls else "stop"}
+        ],
         "usage": _usage(),
     }
 
@@ -228,22 +231,36 @@ def _stream_chunks(llm: StandinLLM, reply: dict[str, Any], model: str):
     created = int(time.time())
 
     def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-        return {"id": completion_id, "object": "chat.completion.chunk", "created": created,
-                "model": model, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+        return {
+            "id": completion_id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        }
 
     yield chunk({"role": "assistant", "content": ""})
     text = reply.get("content") or ""
     # A few words per chunk, so clients really receive a stream of tokens.
     words = text.split(" ")
     for i in range(0, len(words), 2):
-        piece = " ".join(words[i:i + 2])
+        piece = " ".join(words[i : i + 2])
         yield chunk({"content": piece if i == 0 else " " + piece})
     calls = _tool_calls(llm, reply)
     for index, call in enumerate(calls):
         args = call["function"]["arguments"]
         half = len(args) // 2
-        yield chunk({"tool_calls": [{"index": index, "id": call["id"], "type": "function",
-                                     "function": {"name": call["function"]["name"],
-                                                  "arguments": args[:half]}}]})
+        yield chunk(
+            {
+                "tool_calls": [
+                    {
+                        "index": index,
+                        "id": call["id"],
+                        "type": "function",
+                        "function": {"name": call["function"]["name"], "arguments": args[:half]},
+                    }
+                ]
+            }
+        )
         yield chunk({"tool_calls": [{"index": index, "function": {"arguments": args[half:]}}]})
     yield chunk({}, "tool_calls" if calls else "stop")
