@@ -88,3 +88,15 @@ def test_empty_directories_and_files_are_not_built_parts(tmp_path):
     ]
     layout.heads_path.write_bytes(b"x")
     assert "the attribute model" not in layout.missing_parts()
+
+
+def test_wording():
+    from stylist.wording import in_words, plural
+
+    assert plural(1, "photo") == "1 photo"
+    assert plural(2, "photo") == "2 photos"
+    assert plural(0, "match", "matches") == "0 matches"
+    assert in_words(["a"]) == "a"
+    assert in_words(["a", "b", "c"]) == "a, b and c"
+    assert in_words(["red", "blue"], "or") == "red or blue"
+    assert in_words([]) == ""
