@@ -64,8 +64,6 @@ def test_reason_names_colour_occasion_and_season(index):
 
 
 def test_outfit_from_predicted_tags_and_a_photo(index, world):
-    from stylist.images import ImageStore
-
     dress = index.catalog.items.query("articleType == 'Dresses'").iloc[0]
     tags = {
         a: [(dress[a], 0.9), ("Other", 0.1)]
@@ -79,8 +77,11 @@ def test_outfit_from_predicted_tags_and_a_photo(index, world):
             "usage",
         )
     }
-    photo_id = ImageStore(world.uploads_dir).put(open(dress["image"], "rb").read())
-    for kwargs in ({"anchor_tags": tags}, {"anchor_tags": tags, "anchor_image_id": photo_id}):
+    photo_embedding = index.encoder.encode_images([dress["image"]])[0]
+    for kwargs in (
+        {"anchor_tags": tags},
+        {"anchor_tags": tags, "anchor_embedding": photo_embedding},
+    ):
         outfit = complete_outfit(**kwargs, index=index)
         assert outfit.anchor["kind"] == "dress" and outfit.anchor["id"] is None
         assert [s.slot for s in outfit.slots] == ["footwear", "bag"]
