@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 
 from stylist.vectorstore.errors import SearchError, UnknownFilterValue, UnknownItem
@@ -150,17 +149,11 @@ def test_a_photo_embedding_searches_like_the_photo(index, backend):
     assert [p.id for p in index.search(image=vector, k=5)] == by_photo
 
 
-def test_diverse_results_are_less_alike(index):
-    plain = index.search("black shirt", k=8)
+def test_diverse_search_returns_k_distinct_items(index):
+    # How much more diverse MMR makes a page is pinned on a set built with near-duplicates
+    # (test_relevance.py); here: on both stores a diverse search still fills the page.
     diverse = index.search("black shirt", k=8, diverse=True)
     assert len(diverse) == 8 and len({p.id for p in diverse}) == 8
-
-    def mean_pairwise(products):
-        m = np.stack([index.embedding_of(p.id) for p in products])
-        sims = m @ m.T
-        return (sims.sum() - len(m)) / (len(m) * (len(m) - 1))
-
-    assert mean_pairwise(diverse) <= mean_pairwise(plain) + 1e-6
 
 
 def test_products_are_json(index):
