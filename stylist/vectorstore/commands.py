@@ -1,4 +1,8 @@
-"""`stylist index`, `stylist search`, `stylist outfit` and `stylist eval search`."""
+"""`stylist index`, `stylist search`, `stylist outfit` and `stylist eval search`.
+
+The commands import what they run inside their bodies: `stylist --help` and every other command
+must not load torch and Chroma for a command that is not running.
+"""
 
 from __future__ import annotations
 
