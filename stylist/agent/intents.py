@@ -101,7 +101,7 @@ def _filters_from(text: str, catalog) -> tuple[dict[str, Any], str]:
     parsed = read_request(text, catalog)
     filters = parsed.filters.model_dump(exclude_none=True)
     # Tool arguments take one value per attribute; several values stay in the query text,
-    # where the search tool parses them again.
+    # which the search tool reads through the same kept reading (not a second parse).
     args = {k: v for k, v in filters.items() if not isinstance(v, list)}
     return args, parsed.remainder
 
