@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-ProviderName = Literal["auto", "groq", "openai", "ollama", "openai-compatible", "offline"]
+# The chat-model providers, named once: the agent's factory, the settings panel and the
+# settings all read these.
+ChatProvider = Literal["groq", "openai", "ollama", "openai-compatible", "offline"]
+ProviderName = Literal["auto", ChatProvider]  # "auto": Groq or OpenAI when a key is set
+CHAT_PROVIDERS: tuple[str, ...] = get_args(ChatProvider)
+PROVIDER_NAMES: tuple[str, ...] = get_args(ProviderName)
 
 
 class StyleSettings(BaseSettings):

@@ -9,6 +9,8 @@ from typing import Any
 
 import typer
 
+from stylist.images import ImageRejected
+
 HELP = (
     "Type a message and press Enter. /image PATH [message] attaches a photo "
     "(then asks about it), /new starts a new conversation, /quit leaves."
@@ -44,8 +46,6 @@ def _artifact_lines(artifact: dict[str, Any]) -> list[str]:
 
 
 async def _chat(session, read_line, echo) -> None:
-    from stylist.images import ImageRejected
-
     echo(
         f"Stylist — {session.provider_config().display_name} "
         f"({session.provider_config().model}). {HELP}"
@@ -66,9 +66,7 @@ async def _chat(session, read_line, echo) -> None:
                 echo(HELP)
                 continue
             if command == "/new":
-                from stylist.agent.runner import StylistSession
-
-                session = StylistSession(overrides=session.overrides)
+                session = type(session)(overrides=session.overrides)
                 echo("Started a new conversation.")
                 continue
             if command != "/image":
@@ -135,6 +133,8 @@ def register(app: typer.Typer) -> None:
         image: Path = typer.Option(None, help="start by asking about this photo"),
     ) -> None:
         """Chat with the stylist in the terminal (/image PATH attaches a photo, /quit leaves)."""
+        # Imported when the command runs: the agent loads the models, and `stylist --help` and
+        # every other command must not pay for that.
         from stylist.agent.providers import ProviderOverrides
         from stylist.agent.runner import StylistSession
 

@@ -12,6 +12,8 @@ from typing import Any
 from langchain_core.messages import ToolMessage
 
 from stylist.catalog.schema import OTHER
+from stylist.tools.understanding import colour_partners
+from stylist.wording import in_words, plural
 
 OFFLINE_INTRO = "(Offline stylist — rule-based, no LLM.)"
 MAX_LISTED = 6
@@ -96,21 +98,11 @@ def _products(artifact: Mapping[str, Any]) -> str:
 
 
 def _colour_tip(colour: str) -> str:
-    """One line on what goes with a colour, from the search package's harmony table."""
-    from stylist.vectorstore.harmony import colour_harmony, colour_table, is_neutral
-
-    scored = []
-    # Best harmony first; among equals, classic neutrals first, then the table's own order.
-    for order, other in enumerate(colour_table()["colours"]):
-        if other.lower() == colour.lower():
-            continue
-        harmony = colour_harmony(other, colour)
-        if harmony.kind not in ("unknown", "clash"):
-            scored.append((-harmony.score, not is_neutral(other), order, other))
-    if not scored:
+    """One line on what goes with a colour, from the tools' colour harmony facts."""
+    partners = colour_partners(colour, 3)
+    if not partners:
         return ""
-    partners = [entry[-1] for entry in sorted(scored)[:3]]
-    return f"Tip: {colour} goes well with {', '.join(partners[:-1])} or {partners[-1]}."
+    return f"Tip: {colour} goes well with {in_words(partners, 'or')}."
 
 
 def _outfit(artifact: Mapping[str, Any]) -> str:
@@ -127,9 +119,8 @@ def _fewshot(artifact: Mapping[str, Any]) -> str:
     if artifact["mode"] == "teach":
         n = len(artifact["photo_ids"])
         return (
-            f"Got it — I learned your '{artifact['label']}' style from {n} photo"
-            f'{"s" if n != 1 else ""}. Attach another photo and ask "which style is this?" '
-            "to try it."
+            f"Got it — I learned your '{artifact['label']}' style from {plural(n, 'photo')}. "
+            'Attach another photo and ask "which style is this?" to try it.'
         )
     ranked = artifact["predictions"]
     if not ranked:

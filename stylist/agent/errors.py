@@ -10,6 +10,7 @@ import asyncio
 import logging
 
 from stylist.agent.providers import ProviderConfig, ProviderSetupError
+from stylist.wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +64,8 @@ def describe_provider_error(exc: BaseException, config: ProviderConfig) -> str:
         if status == 429:
             tries = config.max_retries + 1
             return (
-                f"{name} is rate-limiting requests (429); I tried {tries} "
-                f"time{'s' if tries != 1 else ''}. Please wait a moment and try again, "
+                f"{name} is rate-limiting requests (429); I tried {plural(tries, 'time')}. "
+                "Please wait a moment and try again, "
                 "or switch to another provider in the settings panel."
             )
         if status == 404:

@@ -30,6 +30,8 @@ from stylist.agent.context import StylistContext
 from stylist.agent.prompts import FINAL_ANSWER_NOTE, SYSTEM_PROMPT
 from stylist.agent.providers import make_chat_model
 from stylist.agent.state import StylistState
+from stylist.images import get_image_store
+from stylist.tools.errors import tool_error_message
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +94,6 @@ def _with_tool_results_in_place(messages: Sequence[BaseMessage]) -> list[BaseMes
 
 def _image_block(photo_id: str) -> dict | None:
     """A base64 image content block for a stored photo (vision models only; built per call)."""
-    from stylist.images import get_image_store
-
     store = get_image_store()
     if photo_id not in store:
         return None
@@ -131,7 +131,6 @@ def prepare_messages(messages: Sequence[AnyMessage], *, vision: bool) -> list[Ba
 
 def build_graph_builder(tools: Sequence[BaseTool]) -> StateGraph:
     """The uncompiled graph; compile it with a checkpointer (see stylist.agent.checkpoints)."""
-    from stylist.tools.errors import tool_error_message
 
     async def call_model(state: StylistState, runtime: Runtime[StylistContext]) -> dict:
         context = runtime.context

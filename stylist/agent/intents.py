@@ -1,8 +1,9 @@
 """The offline stylist's reading of a message: which tools to call, with which arguments.
 
 Rules, not a model: keyword patterns decide the intent (teach a style, classify a style,
-caption, tag, complete the outfit, find similar, search), and the search package's
-`parse_query` turns colour / type / gender / season / occasion / price words into filters.
+caption, tag, complete the outfit, find similar, search), and the tools' reading of a request
+(`stylist.tools.understanding.read_request`) turns colour / type / gender / season / occasion /
+price words into filters.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from stylist.tools.understanding import read_request
 
 _QUOTED = re.compile(r"[\"“‘']([^\"”’']{1,40})[\"”’']")
 _STYLE_WORD = re.compile(r"\b(style|look|vibe|aesthetic)s?\b")
@@ -95,12 +98,10 @@ def _filters_from(text: str, catalog) -> tuple[dict[str, Any], str]:
     """Single-valued filters parsed from the text (as tool arguments), and the remaining words."""
     if catalog is None:
         return {}, text
-    from stylist.vectorstore.filters import parse_query
-
-    parsed = parse_query(text, catalog)
+    parsed = read_request(text, catalog)
     filters = parsed.filters.model_dump(exclude_none=True)
     # Tool arguments take one value per attribute; several values stay in the query text,
-    # where the search tool parses them again.
+    # which the search tool reads through the same kept reading (not a second parse).
     args = {k: v for k, v in filters.items() if not isinstance(v, list)}
     return args, parsed.remainder
 

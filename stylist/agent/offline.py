@@ -28,6 +28,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from stylist.agent.compose import OFFLINE_INTRO, compose_answer
 from stylist.agent.intents import plan_turn
+from stylist.tools import services
 
 _PHOTO_NOTE = re.compile(r"\[attached: ([^\]]*)\]")
 
@@ -35,8 +36,6 @@ _PHOTO_NOTE = re.compile(r"\[attached: ([^\]]*)\]")
 def _catalog_or_none():
     """The catalog for filter words; without one the stylist still plans, just without filters."""
     try:
-        from stylist.tools import services
-
         return services.catalog()
     except Exception:  # noqa: BLE001 - a missing catalog is reported by the tools themselves
         return None

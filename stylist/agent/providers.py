@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from typing import Any, Literal
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from stylist.settings import StyleSettings, get_settings
-
-Provider = Literal["groq", "openai", "ollama", "openai-compatible", "offline"]
+from stylist.agent.offline import OfflineStylist
+from stylist.settings import ChatProvider, ProviderName, StyleSettings, get_settings
 
 DEFAULT_MODELS: dict[str, str] = {
     "groq": "llama-3.3-70b-versatile",
@@ -46,9 +45,7 @@ class ProviderOverrides(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    provider: Literal["auto", "groq", "openai", "ollama", "openai-compatible", "offline"] | None = (
-        None
-    )
+    provider: ProviderName | None = None
     model: str | None = None
     temperature: float | None = Field(None, ge=0.0, le=2.0)
     api_key: SecretStr | None = None
@@ -76,7 +73,7 @@ class ProviderOverrides(BaseModel):
 class ProviderConfig(BaseModel):
     """A fully resolved provider choice (what `make_chat_model` builds)."""
 
-    provider: Provider
+    provider: ChatProvider
     model: str
     temperature: float
     api_key: SecretStr | None = None
@@ -167,8 +164,6 @@ def make_chat_model(config: ProviderConfig) -> BaseChatModel:
     """Build the LangChain chat model for a resolved provider config."""
     key = config.api_key.get_secret_value() if config.api_key else None
     if config.provider == "offline":
-        from stylist.agent.offline import OfflineStylist
-
         return OfflineStylist()
     if config.provider == "groq":
         if not key:

@@ -18,7 +18,6 @@ import logging
 import uuid
 import weakref
 from collections.abc import AsyncIterator, Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +38,10 @@ from stylist.agent.providers import (
     resolve_provider,
 )
 from stylist.agent.state import append_unique
+from stylist.images import get_image_store
+from stylist.process_cache import ReloadingCache
 from stylist.settings import StyleSettings, get_settings
+from stylist.tools import ALL_TOOLS
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +50,6 @@ class StylistAgent:
     """The compiled graph(s) of this process: one per event loop when memory is on SQLite."""
 
     def __init__(self, checkpoint_db: Path | None = None, tools: Sequence[Any] | None = None):
-        from stylist.tools import ALL_TOOLS
-
         self.tools = list(tools if tools is not None else ALL_TOOLS)
         self.builder = build_graph_builder(self.tools)
         self.checkpoints = CheckpointStore(checkpoint_db)
@@ -70,16 +70,16 @@ class StylistAgent:
         await self.checkpoints.aclose()
 
 
-@lru_cache(maxsize=4)
-def _agent_for(checkpoint_db: Path | None) -> StylistAgent:
-    return StylistAgent(checkpoint_db)
+# One agent per conversation memory (checkpoint database); a few, for tests and tools that
+# switch data dirs within one process.
+_AGENTS: ReloadingCache[StylistAgent] = ReloadingCache(maxsize=4)
 
 
 def get_agent(settings: StyleSettings | None = None) -> StylistAgent:
     """The process-wide agent for the configured conversation memory."""
     settings = settings or get_settings()
     db = settings.checkpoint_db.resolve() if settings.checkpoint_db else None
-    return _agent_for(db)
+    return _AGENTS.get(db, lambda: StylistAgent(db))
 
 
 def _text_of(message: AIMessage | AIMessageChunk) -> str:
@@ -125,8 +125,6 @@ class StylistSession:
     # --- photos -------------------------------------------------------------------------------
     def add_photo(self, data: bytes) -> str:
         """Validate and store an uploaded photo; returns its id (raises ImageRejected)."""
-        from stylist.images import get_image_store
-
         return get_image_store().put(data)
 
     @property
@@ -251,8 +249,6 @@ class StylistSession:
     async def _turn_inputs(
         self, graph: CompiledStateGraph, text: str, photo_ids: Sequence[str]
     ) -> dict[str, Any]:
-        from stylist.images import get_image_store
-
         store = get_image_store()
         new_ids = [pid for pid in dict.fromkeys(photo_ids)]
         for pid in new_ids:

@@ -18,7 +18,7 @@ from stylist.tools.artifacts import (
 )
 from stylist.tools.errors import ToolUserError
 from stylist.tools.photo_tools import predict_tags
-from stylist.tools.photos import pick_photo
+from stylist.tools.photos import photo_embedding, pick_photo
 
 # Filter arguments, named exactly like the catalog's columns (and SearchFilters).
 Gender = Annotated[
@@ -111,12 +111,14 @@ def find_similar(
     modifier ("like this but in red"). Only recommend products this returns."""
     photo_id = None
     label = None
+    embedding = None
     if item_id is None:
         photo_id, label = pick_photo(state, photo)
+        embedding = photo_embedding(photo_id)
     filters, remainder = search_backend.parse_modifier(modifier)
     results = search_backend.search(
         text=remainder or None,
-        image_id=photo_id,
+        image_embedding=embedding,
         item_id=item_id,
         filters=filters,
         k=k,
@@ -162,9 +164,11 @@ def complete_outfit(
     harmony, season, occasion). Only recommend products this returns."""
     photo_id = None
     tags = None
+    embedding = None
     if item_id is None:
         photo_id, label = pick_photo(state, photo)
         tags = predict_tags(photo_id)
+        embedding = photo_embedding(photo_id)
         top = top_labels(tags)
         description = (
             f"{label}: {top.get('baseColour', '')} {top.get('articleType', '')} "
@@ -172,7 +176,9 @@ def complete_outfit(
         )
     else:
         description = f"item #{item_id}"
-    outfit = search_backend.outfit(item_id=item_id, tags=tags, image_id=photo_id, style=style)
+    outfit = search_backend.outfit(
+        item_id=item_id, tags=tags, image_embedding=embedding, style=style
+    )
     slots = [
         {"slot": s["slot"], "product": product_dict(s["product"]), "reason": s["reason"]}
         for s in outfit["slots"]

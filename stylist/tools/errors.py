@@ -9,6 +9,12 @@ from __future__ import annotations
 
 import logging
 
+from stylist.catalog.store import CatalogMissing
+from stylist.images import ImageRejected
+from stylist.models.errors import EncoderUnavailable, ModelMissing
+from stylist.tools.photo_refs import PhotoNotFound
+from stylist.vectorstore.errors import SearchError
+
 log = logging.getLogger(__name__)
 
 
@@ -16,32 +22,21 @@ class ToolUserError(ValueError):
     """A tool cannot do what was asked; `str(err)` tells the model (and person) why."""
 
 
-def _readable_error_types() -> tuple[type[BaseException], ...]:
-    from stylist.agent.photos import PhotoNotFound
-    from stylist.catalog.store import CatalogMissing
-    from stylist.images import ImageRejected
-    from stylist.models.errors import EncoderUnavailable, ModelMissing
-
-    types: list[type[BaseException]] = [
-        ToolUserError,
-        PhotoNotFound,
-        ImageRejected,
-        ModelMissing,
-        EncoderUnavailable,
-        CatalogMissing,
-    ]
-    try:
-        from stylist.vectorstore.errors import SearchError
-
-        types.append(SearchError)
-    except ImportError:  # search not installed in this build
-        pass
-    return tuple(types)
+# Errors whose message is already a sentence for the person.
+READABLE_ERRORS: tuple[type[BaseException], ...] = (
+    ToolUserError,
+    PhotoNotFound,
+    ImageRejected,
+    ModelMissing,
+    EncoderUnavailable,
+    CatalogMissing,
+    SearchError,
+)
 
 
 def tool_error_message(error: Exception) -> str:
     """The ToolMessage text for a failed tool call (ToolNode's `handle_tool_errors`)."""
-    if isinstance(error, _readable_error_types()):
+    if isinstance(error, READABLE_ERRORS):
         return f"Error: {error}"
     # Argument validation errors from langchain/langgraph already name the bad field.
     name = type(error).__name__

@@ -11,10 +11,18 @@ from langgraph.prebuilt import InjectedState
 from langgraph.types import Command
 from pydantic import Field
 
+from stylist.models.captioner import caption_image as make_caption
 from stylist.tools import services
 from stylist.tools.artifacts import tags_artifact, tags_summary
 from stylist.tools.errors import ToolUserError
-from stylist.tools.photos import open_photo, photo_ids_of, pick_photo
+from stylist.tools.photos import (
+    open_photo,
+    photo_embedding,
+    photo_embeddings,
+    photo_ids_of,
+    pick_photo,
+)
+from stylist.wording import plural
 
 PhotoRef = Annotated[
     str,
@@ -26,8 +34,17 @@ PhotoRef = Annotated[
 
 
 def predict_tags(photo_id: str, top_k: int = 3) -> dict[str, list[tuple[str, float]]]:
-    """Ranked (label, probability) per attribute for one stored photo."""
-    return services.tagger().predict([open_photo(photo_id)], top_k=top_k)[0]
+    """Ranked (label, probability) per attribute for one stored photo.
+
+    A tagger built on the image encoder (the attribute heads) tags the photo's shared embedding,
+    so tagging costs no second encoding; one that reads pixels itself (the CNN) gets the photo.
+    """
+    tagger = services.tagger()
+    encoder = getattr(tagger, "encoder", None)
+    if encoder is not None and hasattr(tagger, "predict_embeddings"):
+        embedding = photo_embedding(photo_id, encoder)[None, :].copy()  # torch wants writable
+        return tagger.predict_embeddings(embedding, top_k)[0]
+    return tagger.predict([open_photo(photo_id)], top_k=top_k)[0]
 
 
 @tool(response_format="content_and_artifact")
@@ -49,12 +66,11 @@ def caption_image(
     photo: PhotoRef = "latest",
 ) -> tuple[str, dict[str, Any]]:
     """Write a short one-line fashion caption for a photo (type, colour, fit, pattern, use)."""
-    from stylist.models.captioner import caption_image as make_caption
-
     photo_id, label = pick_photo(state, photo)
-    image = open_photo(photo_id)
-    ranked = services.tagger().predict([image], top_k=3)[0]
-    caption = make_caption(image, ranked, encoder=services.encoder())
+    ranked = predict_tags(photo_id, top_k=3)
+    encoder = services.encoder()
+    # The captioner ranks its descriptors against the photo's embedding, the shared one.
+    caption = make_caption(photo_embedding(photo_id, encoder), ranked, encoder=encoder)
     artifact = {"kind": "caption", "photo_id": photo_id, "photo": label, "caption": caption}
     return f"Caption for {label}: {caption}", artifact
 
@@ -67,12 +83,12 @@ def _taught_head(state: dict | None):
         return head, []
     head = copy.deepcopy(head)  # never teach the shared instance: styles belong to one chat
     for style, photo_ids in styles.items():
-        head.teach(style, [open_photo(pid) for pid in photo_ids])
+        head.teach(style, photo_embeddings(photo_ids, head.encoder))
     return head, sorted(styles)
 
 
 def _predict_styles(head, photo_id: str, top_k: int) -> list[tuple[str, float]]:
-    features = services.encoder().encode_images([open_photo(photo_id)])
+    features = photo_embedding(photo_id, head.encoder)[None, :].copy()  # torch wants writable
     return [(str(label), float(p)) for label, p in head.predict(features, top_k=top_k)[0]]
 
 
@@ -139,14 +155,13 @@ def teach_style(
     # Teach a private copy now: proves the examples are usable before the style is recorded.
     head, taught = _taught_head(state)
     head = copy.deepcopy(head) if not taught else head
-    head.teach(name, [open_photo(pid) for pid in photo_ids])
+    head.teach(name, photo_embeddings(photo_ids, head.encoder))
     styles = sorted({*taught, name})
     ids = photo_ids_of(state)
     numbers = [f"photo {ids.index(pid) + 1}" for pid in photo_ids if pid in ids]
     content = (
-        f"Learned the style '{name}' from {len(photo_ids)} example photo"
-        f"{'s' if len(photo_ids) != 1 else ''} ({', '.join(numbers)}). Styles taught in "
-        f"this conversation: {', '.join(styles)}."
+        f"Learned the style '{name}' from {plural(len(photo_ids), 'example photo')} "
+        f"({', '.join(numbers)}). Styles taught in this conversation: {', '.join(styles)}."
     )
     artifact = {
         "kind": "fewshot",

@@ -1,13 +1,29 @@
-"""Reading the conversation's photos inside a tool (ids from the graph state, pixels from the store)."""
+"""The conversation's photos inside a tool: which photo a reference names, its pixels, and its
+image embedding.
+
+A photo turn runs several tools on the same photo (tag it, find similar items, complete the
+outfit), and later turns come back to it. Encoding a photo is the expensive step, so its
+embedding is computed once per (photo, encoder) and shared: photo ids are content hashes, so an
+id names the same pixels for good, and the encoder's fingerprint changes when its weights do.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 from PIL import Image
 
-from stylist.agent.photos import photo_label, resolve_photo
+from stylist.images import get_image_store
+from stylist.models.encoder import Encoder
+from stylist.process_cache import ReloadingCache
+from stylist.tools import services
+from stylist.tools.photo_refs import photo_label, resolve_photo
+
+# ~2 KB per photo at 512 dimensions: enough for every photo of many open chats.
+PHOTO_EMBEDDINGS_KEPT = 512
+_EMBEDDINGS: ReloadingCache[np.ndarray] = ReloadingCache(maxsize=PHOTO_EMBEDDINGS_KEPT)
 
 
 def photo_ids_of(state: Mapping[str, Any] | None) -> list[str]:
@@ -23,6 +39,22 @@ def pick_photo(state: Mapping[str, Any] | None, reference: str | None) -> tuple[
 
 def open_photo(photo_id: str) -> Image.Image:
     """The stored photo as RGB (re-validated by the one image loader)."""
-    from stylist.images import get_image_store
-
     return get_image_store().open(photo_id)
+
+
+def photo_embedding(photo_id: str, encoder: Encoder | None = None) -> np.ndarray:
+    """The photo's L2-normalised image embedding (read-only; computed once per encoder)."""
+    encoder = encoder or services.encoder()
+
+    def encode() -> np.ndarray:
+        vector = encoder.encode_images([open_photo(photo_id)])[0]
+        vector.flags.writeable = False  # shared by every tool and turn: nobody may change it
+        return vector
+
+    return _EMBEDDINGS.get((photo_id, encoder.fingerprint), encode)
+
+
+def photo_embeddings(photo_ids: list[str], encoder: Encoder | None = None) -> np.ndarray:
+    """(n, dim) embeddings of several photos, each from the same per-photo cache."""
+    encoder = encoder or services.encoder()
+    return np.stack([photo_embedding(pid, encoder) for pid in photo_ids])

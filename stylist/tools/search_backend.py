@@ -1,78 +1,48 @@
 """The tools' one doorway into stylist.vectorstore: filters, queries and outfits.
 
-Filter words are parsed and validated by the search package's own `SearchFilters` /
-`parse_query` (one place builds filters); this module only combines them with the explicit
-arguments a tool received and converts results to plain data.
+A sentence is read once (`understanding.read_request`) into `SearchFilters` and the words left
+for the embedding; the filters, merged with the explicit arguments a tool received and validated
+against the catalog, are what goes down to the search. The search itself never reads a
+sentence for filter words.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+from langgraph.runtime import get_runtime
+
 from stylist.settings import get_settings
 from stylist.tools import services
+from stylist.tools.understanding import read_request
+from stylist.vectorstore.filters import SearchFilters
+from stylist.vectorstore.outfit import complete_outfit
+from stylist.vectorstore.products import Product
+from stylist.vectorstore.search import get_index
 
 
-def filters_for(query: str | None, explicit: dict[str, Any] | None = None):
+def filters_for(query: str | None, explicit: dict[str, Any] | None = None) -> SearchFilters:
     """Filter words in `query`, with `explicit` values on top, validated against the catalog."""
-    from stylist.vectorstore.filters import SearchFilters, parse_query
-
     catalog = services.catalog()
-    parsed = parse_query(query or "", catalog).filters
+    parsed = read_request(query or "", catalog).filters
     return parsed.merged(SearchFilters.coerce(explicit or {})).validated(catalog)
 
 
-def parse_modifier(modifier: str | None):
-    """("in red" →) validated filters and the words left for the embedding query."""
-    from stylist.vectorstore.filters import SearchFilters, parse_query
-
+def parse_modifier(modifier: str | None) -> tuple[SearchFilters, str]:
+    """("like this but in red" →) validated filters and the words left for the embedding."""
     if not modifier or not modifier.strip():
         return SearchFilters(), ""
     catalog = services.catalog()
-    parsed = parse_query(modifier, catalog)
-    remainder = " ".join(w for w in parsed.remainder.split() if w not in _FILLER)
-    return parsed.filters.validated(catalog), remainder
+    parsed = read_request(modifier, catalog)
+    return parsed.filters.validated(catalog), parsed.remainder
 
 
-# Words of a modifier that carry no look of their own ("like this but in red" → filters + "").
-_FILLER = {
-    "like",
-    "this",
-    "but",
-    "in",
-    "a",
-    "an",
-    "the",
-    "same",
-    "similar",
-    "more",
-    "one",
-    "ones",
-    "it",
-    "please",
-    "with",
-    "and",
-    "for",
-    "to",
-    "me",
-    "show",
-    "find",
-    "something",
-    "cheaper",
-    "than",
-    "instead",
-    "version",
-    "colour",
-    "color",
-    "of",
-}
-
-
-def filters_dict(filters) -> dict[str, Any]:
+def filters_dict(filters: SearchFilters | None) -> dict[str, Any]:
     return filters.model_dump(exclude_none=True) if filters is not None else {}
 
 
-def describe(filters) -> str:
+def describe(filters: SearchFilters | None) -> str:
     if filters is None or filters.is_empty():
         return ""
     return filters.describe()
@@ -81,24 +51,21 @@ def describe(filters) -> str:
 def search(
     *,
     text: str | None = None,
-    image_id: str | None = None,
+    image_embedding: np.ndarray | None = None,
     item_id: int | None = None,
-    filters=None,
+    filters: SearchFilters | None = None,
     k: int | None = None,
     diverse: bool = False,
-) -> list[Any]:
-    from stylist.vectorstore.search import get_index
-
+) -> list[Product]:
+    """Products for already-validated filters; `text` is only embedded (see the module doc)."""
     k = k or _chat_results_k() or get_settings().results_k
     return get_index().search(
-        text=text, image=image_id, item_id=item_id, filters=filters, k=k, diverse=diverse
+        text=text, image=image_embedding, item_id=item_id, filters=filters, k=k, diverse=diverse
     )
 
 
 def _chat_results_k() -> int | None:
     """The result count chosen in this chat's settings panel, when a graph run is under way."""
-    from langgraph.runtime import get_runtime
-
     try:
         return getattr(get_runtime().context, "results_k", None)
     except RuntimeError:  # called outside a graph run (CLI, API)
@@ -106,16 +73,18 @@ def _chat_results_k() -> int | None:
 
 
 def outfit(
-    *, item_id: int | None = None, tags=None, image_id: str | None = None, style: str | None = None
+    *,
+    item_id: int | None = None,
+    tags=None,
+    image_embedding: np.ndarray | None = None,
+    style: str | None = None,
 ) -> dict[str, Any]:
     """{"anchor": {"name", "attributes", ...}, "slots": [{"slot", "product", "reason"}],
     "missing": [slot names nothing compatible was found for]}."""
-    from stylist.vectorstore.outfit import complete_outfit
-
     result = complete_outfit(
         anchor_item_id=item_id,
         anchor_tags=tags,
-        anchor_image_id=image_id,
+        anchor_embedding=image_embedding,
         style=style,
         settings=get_settings(),
     )

@@ -6,49 +6,34 @@ catalog), so the tools, the API and the CLI all hold the same instances.
 
 from __future__ import annotations
 
-import threading
-from pathlib import Path
-from typing import Any
-
+from stylist.catalog.store import Catalog, get_catalog
+from stylist.layout import InstallLayout
+from stylist.models.attributes import AttributeTagger, load_tagger
+from stylist.models.encoder import Encoder, get_encoder
+from stylist.models.fewshot import FewShotHead, load_fewshot_head
+from stylist.process_cache import ReloadingCache, file_stamp
 from stylist.settings import get_settings
 
-_lock = threading.Lock()
-_fewshot_cache: dict[tuple[str, float, str], Any] = {}
+# One trained few-shot head: rebuilt when fewshot.pt is rewritten or the encoder changes.
+_FEWSHOT: ReloadingCache[FewShotHead] = ReloadingCache()
 
 
-def catalog():
-    from stylist.catalog.store import get_catalog
-
+def catalog() -> Catalog:
     return get_catalog(get_settings())
 
 
-def tagger():
-    from stylist.models.attributes import load_tagger
-
+def tagger() -> AttributeTagger:
     return load_tagger(get_settings())
 
 
-def encoder():
-    from stylist.models.encoder import get_encoder
-
+def encoder() -> Encoder:
     return get_encoder(get_settings())
 
 
-def fewshot_path() -> Path:
-    return get_settings().models_dir / "fewshot.pt"
-
-
-def fewshot_head():
+def fewshot_head() -> FewShotHead:
     """The trained few-shot head (a shared instance: callers must not teach it in place)."""
-    from stylist.models.fewshot import load_fewshot_head
-
-    path = fewshot_path()
+    settings = get_settings()
     enc = encoder()
-    key = (str(path.resolve()), path.stat().st_mtime if path.exists() else 0.0, enc.fingerprint)
-    with _lock:
-        head = _fewshot_cache.get(key)
-        if head is None:
-            head = load_fewshot_head(get_settings(), encoder=enc)  # ModelMissing says what to run
-            _fewshot_cache.clear()
-            _fewshot_cache[key] = head
-    return head
+    key = (file_stamp(InstallLayout.of(settings).fewshot_path), enc.fingerprint)
+    # ModelMissing says what to run when the file is not there.
+    return _FEWSHOT.get(key, lambda: load_fewshot_head(settings, encoder=enc))

@@ -12,9 +12,9 @@ from typing import Any
 
 from chainlit.input_widget import Select, Slider, Switch, TextInput
 
-from stylist.settings import StyleSettings, get_settings
+from stylist.settings import PROVIDER_NAMES, StyleSettings, get_settings
 
-PROVIDERS = ["auto", "groq", "openai", "ollama", "openai-compatible", "offline"]
+PROVIDERS = list(PROVIDER_NAMES)
 PROVIDER_LABELS = {
     "auto": "Automatic (Groq or OpenAI if a key is set, else offline)",
     "groq": "Groq",

@@ -4,14 +4,14 @@ two deployments run the same code."""
 
 from __future__ import annotations
 
-import threading
 from urllib.parse import urlparse
 
+from stylist.process_cache import ReloadingCache
 from stylist.settings import StyleSettings, get_settings
 from stylist.vectorstore.errors import SearchError
 
-_CLIENTS: dict[str, object] = {}
-_LOCK = threading.Lock()
+# One client per location; a few locations at once (an embedded store beside a server).
+_CLIENTS: ReloadingCache[object] = ReloadingCache(maxsize=4)
 
 
 def chroma_settings():
@@ -25,10 +25,7 @@ def get_chroma_client(settings: StyleSettings | None = None):
     """One client per location per process (Chroma's embedded client is heavy to open)."""
     settings = settings or get_settings()
     key = settings.chroma_url or str(settings.chroma_path.resolve())
-    with _LOCK:
-        if key not in _CLIENTS:
-            _CLIENTS[key] = _connect(settings)
-        return _CLIENTS[key]
+    return _CLIENTS.get(key, lambda: _connect(settings))
 
 
 def _connect(settings: StyleSettings):
@@ -57,5 +54,4 @@ def _connect(settings: StyleSettings):
 
 def forget_clients() -> None:
     """Drop cached clients (tests that delete a data dir or stop a server)."""
-    with _LOCK:
-        _CLIENTS.clear()
+    _CLIENTS.clear()

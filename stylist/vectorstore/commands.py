@@ -1,4 +1,8 @@
-"""`stylist index`, `stylist search`, `stylist outfit` and `stylist eval search`."""
+"""`stylist index`, `stylist search`, `stylist outfit` and `stylist eval search`.
+
+The commands import what they run inside their bodies: `stylist --help` and every other command
+must not load torch and Chroma for a command that is not running.
+"""
 
 from __future__ import annotations
 
@@ -93,12 +97,13 @@ def register(app: typer.Typer, eval_app: typer.Typer | None = None) -> None:
             )
             photo_id = get_image_store().put(image.read_bytes()) if image else None
             filters, query = explicit, text or None
-            if parse and text and photo_id is None:
+            if parse and text:
                 parsed = parse_query(text, index.catalog)
                 filters = parsed.filters.merged(explicit)
                 # A fully parsed "red dress" still ranks by its words inside the filtered set;
-                # with --item the words only modify the item's embedding.
-                query = text if item is None else (parsed.remainder or None)
+                # with --item or --image the words only modify its embedding.
+                anchored = item is not None or photo_id is not None
+                query = (parsed.remainder or None) if anchored else text
             results = index.search(
                 text=query, image=photo_id, item_id=item, filters=filters, k=k, diverse=diverse
             )

@@ -11,6 +11,8 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import threading
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -23,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from stylist.catalog.schema import ATTRIBUTES
 from stylist.vectorstore.errors import UnknownFilterValue
+from stylist.vectorstore.harmony import nearest_colours
 
 if TYPE_CHECKING:
     from stylist.catalog.store import Catalog
@@ -179,16 +182,14 @@ def _isin(column, values: list[str]) -> np.ndarray:
 
 
 def _canonical(attribute: str, value: str, catalog: Catalog) -> str:
-    vocab = _vocabulary(_known_values_key(catalog))
+    vocab = _vocabulary(vocabulary_key(catalog))
     key = _normalise(value)
     phrase_map = vocab.phrases[attribute]
     if key in phrase_map:
         return phrase_map[key]
-    known = list(_known_values_key(catalog)[ATTRIBUTES.index(attribute)])
+    known = list(vocabulary_key(catalog)[ATTRIBUTES.index(attribute)])
     close: list[str] = []
     if attribute == "baseColour":  # "scarlet" is not spelled like Red, but it is red
-        from stylist.vectorstore.harmony import nearest_colours
-
         close = nearest_colours(value, known)
     close += [
         c
@@ -236,7 +237,7 @@ def parse_query(text: str, catalog: Catalog) -> ParsedQuery:
     Longer phrases win over the words inside them ("formal shoes" is an article type, not the
     occasion "formal" plus "shoes"; "navy blue" is one colour), and each word is used once.
     """
-    vocab = _vocabulary(_known_values_key(catalog))
+    vocab = _vocabulary(vocabulary_key(catalog))
     working = " " + _normalise(text) + " "
     found: dict[str, list[tuple[int, str]]] = {}  # attribute -> (position in text, value)
     min_price, max_price, working = _parse_prices(working)
@@ -251,60 +252,11 @@ def parse_query(text: str, catalog: Catalog) -> ParsedQuery:
         values = list(dict.fromkeys(v for _, v in sorted(hits)))  # in the order they were said
         data[attribute] = values[0] if len(values) == 1 else values
     data["min_price"], data["max_price"] = min_price, max_price
-    words = [w for w in re.findall(r"[\w'-]+", working) if w not in _FILLER_WORDS]
+    filler = _query_words()["filler"]
+    words = [w for w in re.findall(r"[\w'-]+", working) if w not in filler]
     remainder = " ".join(words)
     return ParsedQuery(SearchFilters.model_validate(data), remainder)
 
-
-# Words that carry no meaning for the embedding once the filter words are taken out
-# ("show me something like this but in red" -> "").
-_FILLER_WORDS = {
-    "a",
-    "an",
-    "the",
-    "for",
-    "with",
-    "and",
-    "or",
-    "in",
-    "on",
-    "of",
-    "to",
-    "me",
-    "my",
-    "i",
-    "im",
-    "show",
-    "find",
-    "get",
-    "give",
-    "want",
-    "need",
-    "looking",
-    "look",
-    "search",
-    "some",
-    "something",
-    "anything",
-    "like",
-    "this",
-    "that",
-    "these",
-    "those",
-    "one",
-    "ones",
-    "but",
-    "please",
-    "similar",
-    "same",
-    "more",
-    "less",
-    "items",
-    "item",
-    "any",
-    "under",
-    "price",
-}
 
 _NUM = r"(\d+(?:\.\d+)?)"
 _CURRENCY = r"(?:\$|usd\b|dollars?\b|bucks\b)"
@@ -360,15 +312,23 @@ def _normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def _known_values_key(catalog: Catalog) -> tuple[tuple[str, ...], ...]:
-    cached = getattr(catalog, "_stylist_known_values", None)
-    if cached is None:
-        cached = tuple(tuple(catalog.known_values(a)) for a in ATTRIBUTES)
-        try:
-            catalog._stylist_known_values = cached  # type: ignore[attr-defined]
-        except AttributeError:
-            pass
-    return cached
+# The known values of each catalog object, read once: a catalog's table does not change after it
+# is loaded (a re-ingested catalog is a new object), and the entry goes with the catalog.
+_KNOWN_VALUES: weakref.WeakKeyDictionary[Catalog, tuple[tuple[str, ...], ...]] = (
+    weakref.WeakKeyDictionary()
+)
+_KNOWN_VALUES_LOCK = threading.Lock()
+
+
+def vocabulary_key(catalog: Catalog) -> tuple[tuple[str, ...], ...]:
+    """The catalog's known values per attribute: everything `parse_query` reads of a catalog,
+    so two catalogs with the same key parse every sentence the same way."""
+    with _KNOWN_VALUES_LOCK:
+        known = _KNOWN_VALUES.get(catalog)
+        if known is None:
+            known = tuple(tuple(catalog.known_values(a)) for a in ATTRIBUTES)
+            _KNOWN_VALUES[catalog] = known
+        return known
 
 
 @dataclass(frozen=True)
@@ -391,11 +351,19 @@ _SPECIFICITY = (
 )
 
 
-@lru_cache(maxsize=8)
-def _vocabulary(known: tuple[tuple[str, ...], ...]) -> _Vocabulary:
-    aliases = json.loads(
+@lru_cache(maxsize=1)
+def _query_words() -> dict:
+    """query_words.json: aliases per attribute, and the filler words (package data)."""
+    data = json.loads(
         resources.files("stylist.vectorstore").joinpath("query_words.json").read_text()
     )
+    aliases = {a: data.get(a, {}) for a in ATTRIBUTES}
+    return {"aliases": aliases, "filler": frozenset(data["filler_words"])}
+
+
+@lru_cache(maxsize=8)
+def _vocabulary(known: tuple[tuple[str, ...], ...]) -> _Vocabulary:
+    aliases = _query_words()["aliases"]
     phrases: dict[str, dict[str, str]] = {a: {} for a in ATTRIBUTES}
     for attribute, values in zip(ATTRIBUTES, known, strict=True):
         known_set = set(values)

@@ -14,7 +14,7 @@ first, so a run killed between the two writes just redoes that chunk.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -23,9 +23,13 @@ import pandas as pd
 from tqdm import tqdm
 
 from stylist.catalog.schema import ATTRIBUTES
+from stylist.catalog.store import get_catalog
+from stylist.models.embeddings import cache_path, embed_catalog
+from stylist.models.encoder import get_encoder
+from stylist.models.errors import EncoderUnavailable, ModelMissing
 from stylist.settings import StyleSettings, get_settings
 from stylist.vectorstore.client import get_chroma_client
-from stylist.vectorstore.errors import EncoderMismatch, IndexMissing
+from stylist.vectorstore.errors import EncoderMismatch, IndexMissing, SearchError
 
 if TYPE_CHECKING:
     from stylist.catalog.store import Catalog
@@ -135,16 +139,15 @@ def build_index(
     encoder: Encoder | None = None,
     catalog: Catalog | None = None,
     chunk_size: int | None = None,
+    on_chunk_written: Callable[[int], None] | None = None,
 ) -> dict:
     """Index every catalog item not indexed yet; returns counts and throughput.
 
     Idempotent and resumable: items are upserted by id, and a re-run (after a crash or a kill)
     embeds only what the collection does not hold yet. Items no longer in the catalog are
     deleted. `rebuild=True` drops the collections first (needed after changing encoder).
+    `on_chunk_written(n_items)` is called (on the writer thread) after each chunk is stored.
     """
-    from stylist.catalog.store import get_catalog
-    from stylist.models.encoder import get_encoder
-
     settings = settings or get_settings()
     started = time.perf_counter()
     catalog = catalog if catalog is not None else get_catalog(settings)
@@ -180,7 +183,9 @@ def build_index(
             encode_seconds += time.perf_counter() - t0
             if pending is not None:
                 pending.result()  # at most one write in flight: bounded memory, errors surface
-            pending = writer.submit(_write_chunk, main, images, encoder, part, image_emb, fused_emb)
+            pending = writer.submit(
+                _write_chunk, main, images, encoder, part, image_emb, fused_emb, on_chunk_written
+            )
             bar.update(len(part))
             t0 = time.perf_counter()
         if pending is not None:
@@ -232,6 +237,7 @@ def _write_chunk(
     part: pd.DataFrame,
     image_emb: np.ndarray,
     fused_emb: np.ndarray | None,
+    on_written: Callable[[int], None] | None = None,
 ) -> None:
     """Runs in the writer thread while the main thread encodes the next chunk's images: the
     names' text embeddings (cheap next to images, but ~20% of their time), the fused document
@@ -243,12 +249,12 @@ def _write_chunk(
     metas = [item_metadata(row) for row in part.to_dict("records")]
     images.upsert(ids=ids, embeddings=image_emb)
     main.upsert(ids=ids, embeddings=fused_emb, metadatas=metas)
+    if on_written is not None:
+        on_written(len(ids))
 
 
 def _cached_embeddings(catalog: Catalog, encoder: Encoder, settings: StyleSettings):
     """The embed_catalog arrays when another stage already computed them (no re-encoding)."""
-    from stylist.models.embeddings import cache_path, embed_catalog
-
     try:
         if not cache_path(catalog, encoder, settings).is_file():
             return None
@@ -259,11 +265,6 @@ def _cached_embeddings(catalog: Catalog, encoder: Encoder, settings: StyleSettin
 
 def index_is_current(settings: StyleSettings | None = None) -> bool:
     """True when the index exists for the configured encoder and holds exactly the catalog."""
-    from stylist.catalog.store import get_catalog
-    from stylist.models.encoder import get_encoder
-    from stylist.models.errors import EncoderUnavailable, ModelMissing
-    from stylist.vectorstore.errors import SearchError
-
     settings = settings or get_settings()
     try:
         catalog = get_catalog(settings)

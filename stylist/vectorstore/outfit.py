@@ -12,10 +12,11 @@ occasion / season / gender.
 from __future__ import annotations
 
 import json
+import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from importlib import resources
-from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import BaseModel
@@ -26,9 +27,7 @@ from stylist.vectorstore.errors import SearchError
 from stylist.vectorstore.filters import SearchFilters
 from stylist.vectorstore.harmony import colour_harmony
 from stylist.vectorstore.products import Product
-
-if TYPE_CHECKING:
-    from stylist.vectorstore.search import CatalogIndex
+from stylist.vectorstore.search import CatalogIndex, get_index
 
 CATEGORY_FIELDS = ("masterCategory", "subCategory", "articleType")
 
@@ -93,20 +92,27 @@ def compatible(
 def complete_outfit(
     anchor_item_id: int | None = None,
     anchor_tags: Mapping[str, Sequence] | None = None,
-    anchor_image_id: str | None = None,
+    anchor_embedding: np.ndarray | None = None,
     style: str | None = None,
     filters: SearchFilters | Mapping[str, object] | None = None,
     settings: StyleSettings | None = None,
     *,
     index: CatalogIndex | None = None,
 ) -> Outfit:
-    """Complete an outfit around one anchor; see docs/architecture.md (Outfits)."""
-    from stylist.vectorstore.search import get_index
+    """Complete an outfit around one anchor; see docs/architecture.md (Outfits).
 
+    The anchor is a catalog item, or a photo described by its predicted tags (`anchor_tags`)
+    and, when the caller has it, the photo's image embedding (`anchor_embedding`, which ranks
+    the slots by looks; without it the tags' words do).
+    """
     index = index or get_index(settings)
-    if sum(x is not None for x in (anchor_item_id, anchor_tags or None, anchor_image_id)) == 0:
+    if anchor_item_id is None and not anchor_tags:
+        if anchor_embedding is not None:
+            raise SearchError(
+                "I need the photo's attributes to build an outfit around it; tag the photo first."
+            )
         raise SearchError("Tell me which garment to build the outfit around: a photo or an item.")
-    if anchor_item_id is not None and (anchor_tags or anchor_image_id):
+    if anchor_item_id is not None and (anchor_tags or anchor_embedding is not None):
         raise SearchError(
             "Build the outfit around one garment: a catalog item or a photo, not both."
         )
@@ -121,20 +127,11 @@ def complete_outfit(
         attributes, name = dict(product.attributes), product.name
         anchor_vector = index.embedding_of(anchor_item_id, "fused")
     else:
-        image = None
-        if anchor_image_id is not None:
-            from stylist.vectorstore.search import _open_photo
-
-            image = _open_photo(anchor_image_id, index.settings)
-        if not anchor_tags:
-            from stylist.models.attributes import load_tagger
-
-            anchor_tags = load_tagger(index.settings).predict([image], top_k=1)[0]
         attributes = _top_labels(anchor_tags)
         name = _describe(attributes)
         anchor_vector = (
-            index.encoder.encode_images([image])[0]
-            if image is not None
+            np.asarray(anchor_embedding, np.float32).reshape(-1)
+            if anchor_embedding is not None
             else index.encoder.encode_texts([name])[0]
         )
     style_vector = index.encoder.encode_texts([style])[0] if style else anchor_vector
@@ -216,12 +213,19 @@ def _harmony_with_outfit(colour: str, others: list[str]) -> tuple[float, str]:
     return float(np.mean([h.score for h in results])), results[0].reason
 
 
+# The garment kind of every row of an index mirror, computed once per mirror (a reloaded
+# mirror is a new object; its kinds go with it).
+_ROW_KINDS: weakref.WeakKeyDictionary[object, np.ndarray] = weakref.WeakKeyDictionary()
+_ROW_KINDS_LOCK = threading.Lock()
+
+
 def _row_kinds(mirror) -> np.ndarray:
-    kinds = getattr(mirror, "_outfit_kinds", None)
-    if kinds is None:
-        kinds = np.array([garment_kind(m) for m in mirror.metadatas])
-        mirror._outfit_kinds = kinds
-    return kinds
+    with _ROW_KINDS_LOCK:
+        kinds = _ROW_KINDS.get(mirror)
+        if kinds is None:
+            kinds = np.array([garment_kind(m) for m in mirror.metadatas])
+            _ROW_KINDS[mirror] = kinds
+        return kinds
 
 
 def _reason(product: Product, anchor: Mapping[str, object], colour_reason: str, slot: str) -> str:

@@ -18,18 +18,21 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
+from PIL import Image
 
 from stylist.catalog.schema import ATTRIBUTES
+from stylist.catalog.store import get_catalog
+from stylist.images import ImageStore
+from stylist.models.encoder import get_encoder
+from stylist.process_cache import ReloadingCache
 from stylist.settings import StyleSettings, get_settings
 from stylist.vectorstore.errors import IndexMissing, SearchError, UnknownItem
-from stylist.vectorstore.filters import SearchFilters, parse_query
+from stylist.vectorstore.filters import SearchFilters
 from stylist.vectorstore.index import build_index, open_collections
 from stylist.vectorstore.mmr import mmr_select
 from stylist.vectorstore.products import Product
 
 if TYPE_CHECKING:
-    from PIL import Image
-
     from stylist.catalog.store import Catalog
     from stylist.models.encoder import Encoder
 
@@ -50,7 +53,7 @@ REFRESH_EVERY_S = 2.0
 Target = Literal["fused", "image"]
 
 
-@dataclass
+@dataclass(eq=False)  # compared and hashed by identity: per-mirror caches key on it
 class _Mirror:
     ids: np.ndarray  # int64 (n,)
     row_of: dict[int, int]
@@ -87,8 +90,6 @@ class CatalogIndex:
     @property
     def encoder(self) -> Encoder:
         if self._encoder is None:
-            from stylist.models.encoder import get_encoder
-
             self._encoder = get_encoder(self.settings)
         return self._encoder
 
@@ -96,8 +97,6 @@ class CatalogIndex:
     def catalog(self) -> Catalog:
         if self._catalog is not None:
             return self._catalog
-        from stylist.catalog.store import get_catalog
-
         return get_catalog(self.settings)
 
     def collections(self):
@@ -164,13 +163,18 @@ class CatalogIndex:
     def search(
         self,
         text: str | None = None,
-        image: str | Image.Image | None = None,
+        image: str | Image.Image | np.ndarray | None = None,
         item_id: int | None = None,
         filters: SearchFilters | Mapping[str, object] | None = None,
         k: int = 10,
         diverse: bool = False,
     ) -> list[Product]:
-        """Up to k products, best first. See docs/architecture.md (Search) for the query forms."""
+        """Up to k products, best first. See docs/architecture.md (Search) for the query forms.
+
+        `image` is an upload id, a picture, or that picture's image embedding (a caller that has
+        encoded the photo already). `text` is only embedded, never read for filter words: the
+        caller that has a sentence parses it once (`parse_query`) and passes its filters here.
+        """
         try:
             return self._search(text, image, item_id, filters, k, diverse)
         except SearchError:
@@ -191,14 +195,7 @@ class CatalogIndex:
         if not isinstance(k, int) or not 1 <= k <= MAX_K:
             raise SearchError(f"I can show between 1 and {MAX_K} results at a time, not {k}.")
         text = (text or "").strip() or None
-        filters = SearchFilters.coerce(filters)
-        if image is not None and text is not None:
-            # "like this but in red": the modifier's filter words become filters (explicit ones
-            # win), the rest of it nudges the photo's embedding.
-            parsed = parse_query(text, self.catalog)
-            filters = parsed.filters.merged(filters)
-            text = parsed.remainder or None
-        filters = filters.validated(self.catalog)
+        filters = SearchFilters.coerce(filters).validated(self.catalog)
         query, target = self._query_vector(text, image, item_id)
         exclude = {int(item_id)} if item_id is not None else set()
         if query is None:
@@ -212,9 +209,12 @@ class CatalogIndex:
         )
 
     def _query_vector(self, text, image, item_id) -> tuple[np.ndarray | None, Target]:
-        if image is not None:
-            vector = self.encoder.encode_images([_open_photo(image, self.settings)])[0]
+        if isinstance(image, np.ndarray):
+            vector = np.asarray(image, dtype=np.float32).reshape(-1)
             target: Target = "image"
+        elif image is not None:
+            vector = self.encoder.encode_images([_open_photo(image, self.settings)])[0]
+            target = "image"
         elif item_id is not None:
             vector = self.embedding_of(item_id, "fused").copy()
             target = "fused"
@@ -335,12 +335,8 @@ def _unit(v: np.ndarray) -> np.ndarray:
 
 def _open_photo(image, settings: StyleSettings):
     """A PIL image as is; a str is an id in the upload store (the one image loader opens it)."""
-    from PIL import Image as PILImage
-
-    if isinstance(image, PILImage.Image):
+    if isinstance(image, Image.Image):
         return image
-    from stylist.images import ImageStore
-
     return ImageStore(settings.uploads_dir).open(str(image))
 
 
@@ -403,8 +399,8 @@ def _load_matrix(collection, ids: np.ndarray) -> np.ndarray:
 
 # --- the process-wide index ----------------------------------------------------------------
 
-_INDEXES: dict[tuple[str, str, str], CatalogIndex] = {}
-_INDEXES_LOCK = threading.Lock()
+# A few at once: tests (and a server) may query an embedded store and a Chroma server side by side.
+_INDEXES: ReloadingCache[CatalogIndex] = ReloadingCache(maxsize=4)
 
 
 def get_index(settings: StyleSettings | None = None) -> CatalogIndex:
@@ -415,15 +411,12 @@ def get_index(settings: StyleSettings | None = None) -> CatalogIndex:
         settings.chroma_collection,
         settings.encoder,
     )
-    with _INDEXES_LOCK:
-        if key not in _INDEXES:
-            _INDEXES[key] = CatalogIndex(settings)
-        return _INDEXES[key]
+    return _INDEXES.get(key, lambda: CatalogIndex(settings))
 
 
 def search(
     text: str | None = None,
-    image: str | Image.Image | None = None,
+    image: str | Image.Image | np.ndarray | None = None,
     item_id: int | None = None,
     filters: SearchFilters | Mapping[str, object] | None = None,
     k: int = 10,

@@ -170,3 +170,58 @@ def test_products_per_search_follows_this_chats_setting(catalog):
         f"{item['articleType'].lower()}",
     )
     assert len(wider.artifacts[0]["products"]) > 2
+
+
+@pytest.fixture
+def encoded_rows(use_demo_world, monkeypatch):
+    """How many images the process's image encoder has encoded since the test began."""
+    from stylist.tools import services
+
+    encoder = services.encoder()
+    counts = {"encode_images": 0, "rows": 0}
+    encode_images, encode_pixels = encoder.encode_images, encoder.encode_pixels
+
+    def counting_encode_images(images, *args, **kwargs):
+        counts["encode_images"] += 1
+        return encode_images(images, *args, **kwargs)
+
+    def counting_encode_pixels(pixels, *args, **kwargs):
+        counts["rows"] += len(pixels)  # every image encoding ends here
+        return encode_pixels(pixels, *args, **kwargs)
+
+    monkeypatch.setattr(encoder, "encode_images", counting_encode_images)
+    monkeypatch.setattr(encoder, "encode_pixels", counting_encode_pixels)
+    return counts
+
+
+def fresh_photo(session, catalog, row: int):
+    """A catalog photo mirrored, so no earlier test has seen (or encoded) these pixels."""
+    import io
+
+    from PIL import Image, ImageOps
+
+    image = ImageOps.mirror(Image.open(catalog.test.iloc[row]["image"]).convert("RGB"))
+    data = io.BytesIO()
+    image.save(data, format="PNG")
+    return session.add_photo(data.getvalue())
+
+
+def test_a_photo_is_encoded_once_for_every_tool_and_turn(catalog, encoded_rows):
+    session = StylistSession()
+    photo = fresh_photo(session, catalog, 1)
+
+    first = run(session, "", [photo])  # tag + find similar
+    assert first.error is None, first.error
+    assert [t for t, _ in first.tool_calls] == ["tag_image", "find_similar"]
+    assert encoded_rows == {"encode_images": 1, "rows": 1}
+
+    outfit = run(session, "What goes with this?")  # tags again, then the outfit's anchor
+    assert [t for t, _ in outfit.tool_calls] == ["complete_outfit"]
+    assert outfit.artifacts[0]["slots"]
+    caption = run(session, "caption this")
+    assert caption.artifacts[0]["kind"] == "caption"
+    assert encoded_rows == {"encode_images": 1, "rows": 1}  # nothing encoded again
+
+    second = fresh_photo(session, catalog, 2)
+    run(session, "", [second])
+    assert encoded_rows == {"encode_images": 2, "rows": 2}  # one more photo, one more encoding

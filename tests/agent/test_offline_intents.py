@@ -253,3 +253,21 @@ def test_streaming_yields_the_answer_in_chunks():
     assert len(chunks) > 3
     assert "".join(c.content for c in chunks).startswith("(Offline stylist")
     assert isinstance(OfflineStylist().invoke([HumanMessage("hi")]), AIMessage)
+
+
+def test_a_sentence_is_read_once_per_catalog(catalog):
+    """The planner and the search tool read the same sentence: the second read is the first."""
+    from stylist.tools.understanding import read_request
+
+    text = "black formal shoes for men under 60"
+    first = read_request(text, catalog)
+    assert first.filters.model_dump(exclude_none=True) == {
+        "gender": "Men",
+        "articleType": "Formal Shoes",
+        "baseColour": "Black",
+        "max_price": 60,
+    }
+    assert read_request(text, catalog) is first
+    # Another vocabulary reads the sentence afresh (no colour Black there).
+    other = Catalog(catalog.items[catalog.items["baseColour"] != "Black"], min_class_count=1)
+    assert read_request(text, other).filters.baseColour is None

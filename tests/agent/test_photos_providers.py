@@ -8,7 +8,6 @@ import pytest
 from pydantic import SecretStr
 
 from stylist.agent.errors import describe_provider_error
-from stylist.agent.photos import PhotoNotFound, resolve_photo
 from stylist.agent.providers import (
     ProviderConfig,
     ProviderSetupError,
@@ -17,6 +16,7 @@ from stylist.agent.providers import (
 )
 from stylist.agent.state import append_unique, merge_styles
 from stylist.settings import StyleSettings
+from stylist.tools.photo_refs import PhotoNotFound, resolve_photo
 
 IDS = ["a" * 64, "b" * 64, "c" * 64]
 

@@ -96,14 +96,16 @@ CHILD = textwrap.dedent("""
     import sys, torch
     torch.set_num_threads(1)
     from stylist.settings import StyleSettings
-    from stylist.vectorstore import index as index_module
+    from stylist.vectorstore.index import build_index
 
-    write = index_module._write_chunk
-    def reporting_write(*args):
-        write(*args)
+    def report_chunk(n_items):
         print("chunk", flush=True)  # the parent kills us after a few of these
-    index_module._write_chunk = reporting_write
-    index_module.build_index(StyleSettings(data_dir=sys.argv[1]), progress=False, chunk_size=10)
+    build_index(
+        StyleSettings(data_dir=sys.argv[1]),
+        progress=False,
+        chunk_size=10,
+        on_chunk_written=report_chunk,
+    )
     print("finished", flush=True)
 """)
 

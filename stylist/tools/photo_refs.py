@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from stylist.wording import plural
+
 NO_PHOTO = (
     "There is no photo in this conversation yet. Ask the person to attach a photo of "
     "the garment first."
@@ -60,8 +62,8 @@ def resolve_photo(reference: str | None, photo_ids: Sequence[str]) -> str:
         if 1 <= number <= len(photo_ids):
             return photo_ids[number - 1]
         raise PhotoNotFound(
-            f"There is no photo {number}; this conversation has {len(photo_ids)} "
-            f"photo{'s' if len(photo_ids) != 1 else ''} (photo 1 to photo {len(photo_ids)})."
+            f"There is no photo {number}; this conversation has "
+            f"{plural(len(photo_ids), 'photo')} (photo 1 to photo {len(photo_ids)})."
         )
     if len(ref) >= 6 and re.fullmatch(r"[0-9a-f]+", ref):
         matches = [pid for pid in photo_ids if pid.startswith(ref)]
