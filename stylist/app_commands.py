@@ -69,9 +69,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Build whatever the demo is missing (catalog, models, index), then serve the chat."""
         from stylist.agent.providers import resolve_provider
+        from stylist.install_status import missing_parts
         from stylist.pipeline import build_demo
         from stylist.settings import get_settings
-        from stylist.ui.readiness import in_words, missing_parts
+        from stylist.wording import in_words
 
         settings = get_settings()
         app_file = chainlit_app_path()
