@@ -53,7 +53,7 @@ async def start() -> None:
     cl.user_session.set("stylist", StylistSession(thread_id=cl.context.session.thread_id))
     cl.user_session.set("overrides", {})
     await cl.ChatSettings(panel_widgets()).send()
-    notice = readiness_notice()
+    notice = await cl.make_async(readiness_notice)()  # may open the Chroma store: a thread
     if notice:  # only then: a message on start replaces the welcome screen and its starters
         await cl.Message(content=notice, author="Stylist").send()
 

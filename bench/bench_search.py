@@ -30,6 +30,7 @@ import pandas as pd  # noqa: E402
 
 from stylist.catalog.prices import simulated_price  # noqa: E402
 from stylist.catalog.store import Catalog  # noqa: E402
+from stylist.latency import latency_summary  # noqa: E402
 from stylist.settings import StyleSettings  # noqa: E402
 from stylist.vectorstore.filters import SearchFilters  # noqa: E402
 from stylist.vectorstore.search import CatalogIndex  # noqa: E402
@@ -150,15 +151,12 @@ def build(settings: StyleSettings, items: pd.DataFrame, dim: int, rng) -> dict:
 
 def timed(fn, queries) -> dict:
     fn(queries[0])  # warm-up (first-call allocations, lazy loads)
-    times = []
+    seconds = []
     for q in queries:
         t0 = time.perf_counter()
         fn(q)
-        times.append((time.perf_counter() - t0) * 1000)
-    return {
-        "p50_ms": round(float(np.percentile(times, 50)), 2),
-        "p95_ms": round(float(np.percentile(times, 95)), 2),
-    }
+        seconds.append(time.perf_counter() - t0)
+    return latency_summary(seconds)
 
 
 def _settings(workdir: Path, n: int) -> StyleSettings:

@@ -8,9 +8,12 @@
   → products. Filter words in `q` ("red dresses under 50") become filters too unless
   `parse_filters` is false; explicit filters win over parsed ones.
 - `GET /items/{id}/image` — the catalog photo of one item (the `image_url` of each result).
-- `GET /health` — what is built (catalog, models, index) and whether tagging/search can answer.
-- `GET /metrics` — request counts and latencies per route, JSON, or Prometheus text with
-  `?format=prometheus` (or an `Accept: text/plain` header).
+- `GET /health` — liveness: always 200, with what is built (catalog, models, index) and
+  whether tagging/search can answer.
+- `GET /ready` — readiness: 200 once the catalog, models and index are loaded; 503 with a
+  sentence naming what is missing.
+- `GET /metrics` — request counts and latencies per route, JSON, or the Prometheus exposition
+  (prometheus_client) with `?format=prometheus` or an `Accept: text/plain` header.
 
 Endpoints are plain `def`s: FastAPI runs them in its thread pool, so model and Chroma calls
 never block the event loop.
@@ -26,11 +29,16 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.exposition import choose_encoder
 from pydantic import BaseModel, Field
 
 from stylist.catalog.schema import ATTRIBUTES
+from stylist.install_status import built_parts, missing_parts
+from stylist.latency import latency_summary
 from stylist.settings import StyleSettings, get_settings
+from stylist.wording import in_words
 
 log = logging.getLogger(__name__)
 
@@ -41,83 +49,83 @@ FILTER_FIELDS: tuple[str, ...] = (*ATTRIBUTES, "min_price", "max_price")
 
 
 class RequestMetrics:
-    """Counts and latencies per (method, route template, status), kept in memory.
+    """Counts and latencies per (method, route template, status), for Prometheus and as JSON.
 
-    Latency quantiles come from the last `window` requests of each route, so memory stays
-    bounded however long the server runs.
+    The counter and histogram live in a registry of this app's own (not prometheus_client's
+    global one), so two apps in one process — tests, or an app rebuilt after a reload — never
+    share series. The JSON view's quantiles come from the last `window` requests of each route,
+    so memory stays bounded however long the server runs.
     """
 
     def __init__(self, window: int = 1000) -> None:
+        self.registry = CollectorRegistry()
+        self._requests = Counter(
+            "stylist_http_requests",
+            "HTTP requests by method, route and status.",
+            ("method", "route", "status"),
+            registry=self.registry,
+        )
+        self._seconds = Histogram(
+            "stylist_http_request_seconds",
+            "Time spent answering, by method and route.",
+            ("method", "route"),
+            registry=self.registry,
+        )
         self._lock = threading.Lock()
-        self._counts: dict[tuple[str, str, int], int] = defaultdict(int)
-        self._seconds: dict[tuple[str, str], float] = defaultdict(float)
         self._recent: dict[tuple[str, str], deque[float]] = defaultdict(
             lambda: deque(maxlen=window)
         )
         self.started = time.time()
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        self._requests.labels(method, route, str(status)).inc()
+        self._seconds.labels(method, route).observe(seconds)
         with self._lock:
-            self._counts[(method, route, status)] += 1
-            self._seconds[(method, route)] += seconds
             self._recent[(method, route)].append(seconds)
 
+    def _samples(self, metric: Counter | Histogram, name: str) -> list[tuple[dict, float]]:
+        return [
+            (sample.labels, sample.value)
+            for family in metric.collect()
+            for sample in family.samples
+            if sample.name == name
+        ]
+
     def snapshot(self) -> dict[str, Any]:
+        routes: dict[tuple[str, str], dict[str, Any]] = {}
+        counts = self._samples(self._requests, "stylist_http_requests_total")
+        for labels, n in sorted(counts, key=lambda s: (s[0]["method"], s[0]["route"])):
+            method, route = labels["method"], labels["route"]
+            entry = routes.setdefault(
+                (method, route),
+                {"method": method, "route": route, "count": 0, "by_status": {}},
+            )
+            entry["count"] += int(n)
+            entry["by_status"][labels["status"]] = int(n)
+        for labels, total in self._samples(self._seconds, "stylist_http_request_seconds_sum"):
+            entry = routes.get((labels["method"], labels["route"]))
+            if entry is not None:
+                entry["seconds_total"] = round(total, 6)
         with self._lock:
-            routes: dict[str, dict[str, Any]] = {}
-            for (method, route, status), n in sorted(self._counts.items()):
-                entry = routes.setdefault(
-                    f"{method} {route}",
-                    {"method": method, "route": route, "count": 0, "by_status": {}},
-                )
-                entry["count"] += n
-                entry["by_status"][str(status)] = n
-            for key, entry in routes.items():
-                method, route = entry["method"], entry["route"]
-                recent = sorted(self._recent[(method, route)])
-                entry["seconds_total"] = round(self._seconds[(method, route)], 6)
-                entry["latency_ms"] = {
-                    "p50": round(_quantile(recent, 0.50) * 1000, 3),
-                    "p95": round(_quantile(recent, 0.95) * 1000, 3),
-                    "max": round(recent[-1] * 1000, 3) if recent else 0.0,
-                }
-                routes[key] = entry
-            return {
-                "uptime_s": round(time.time() - self.started, 3),
-                "requests_total": sum(self._counts.values()),
-                "routes": list(routes.values()),
+            recent = {key: list(values) for key, values in self._recent.items()}
+        for key, entry in routes.items():
+            window = recent.get(key, [])
+            summary = latency_summary(window)
+            entry["latency_ms"] = {
+                "p50": summary["p50_ms"],
+                "p95": summary["p95_ms"],
+                "max": round(max(window) * 1000, 3) if window else 0.0,
             }
+        return {
+            "uptime_s": round(time.time() - self.started, 3),
+            "requests_total": sum(entry["count"] for entry in routes.values()),
+            "routes": list(routes.values()),
+        }
 
-    def prometheus(self) -> str:
-        snap = self.snapshot()
-        lines = [
-            "# HELP stylist_http_requests_total HTTP requests by method, route and status.",
-            "# TYPE stylist_http_requests_total counter",
-        ]
-        for entry in snap["routes"]:
-            for status, n in entry["by_status"].items():
-                lines.append(
-                    f'stylist_http_requests_total{{method="{entry["method"]}",'
-                    f'route="{entry["route"]}",status="{status}"}} {n}'
-                )
-        lines += [
-            "# HELP stylist_http_request_seconds Time spent answering, by method and route.",
-            "# TYPE stylist_http_request_seconds summary",
-        ]
-        for entry in snap["routes"]:
-            labels = f'method="{entry["method"]}",route="{entry["route"]}"'
-            for q, key in ((0.5, "p50"), (0.95, "p95")):
-                seconds = entry["latency_ms"][key] / 1000
-                lines.append(f'stylist_http_request_seconds{{{labels},quantile="{q}"}} {seconds}')
-            lines.append(f"stylist_http_request_seconds_sum{{{labels}}} {entry['seconds_total']}")
-            lines.append(f"stylist_http_request_seconds_count{{{labels}}} {entry['count']}")
-        return "\n".join(lines) + "\n"
-
-
-def _quantile(sorted_values: list[float], q: float) -> float:
-    if not sorted_values:
-        return 0.0
-    return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
+    def exposition(self, accept: str = "") -> tuple[bytes, str]:
+        """The Prometheus (or OpenMetrics, if asked for) text and its content type."""
+        encode, content_type = choose_encoder(accept)
+        return encode(self.registry), content_type
 
 
 # --- request / response shapes -----------------------------------------------------------
@@ -214,17 +222,9 @@ def create_app(settings: StyleSettings | None = None) -> FastAPI:
 
     @app.get("/health")
     def health() -> dict[str, Any]:
+        """Liveness, plus what is built: always 200 while the process answers."""
         s = current()
-        models = s.models_dir
-        checks = {
-            "catalog": s.items_path.is_file(),
-            "encoder": s.encoder != "demo" or (models / "encoder").is_dir(),
-            "attribute_model": (
-                models
-                / ("attribute-heads.pt" if s.attribute_model == "heads" else "attribute-cnn.pt")
-            ).is_file(),
-            "index": bool(s.chroma_url) or s.chroma_path.is_dir(),
-        }
+        checks = built_parts(s)
         return {
             "status": "ok",
             "ready": {
@@ -235,13 +235,42 @@ def create_app(settings: StyleSettings | None = None) -> FastAPI:
             "data_dir": str(s.data_dir),
         }
 
+    @app.get("/ready")
+    def ready() -> JSONResponse:
+        """Readiness: 200 once the catalog, the models and the index are loaded, else 503 with
+        what is missing. Loading happens here (once per process), so a load balancer that
+        waits for 200 sends the first real request to a warm process."""
+        s = current()
+        missing = missing_parts(s)
+        if missing:
+            verb = "is" if len(missing) == 1 else "are"
+            return _error_response(
+                503,
+                f"Not ready: {in_words(missing)} {verb} not built in {s.data_dir}. Run "
+                "`stylist demo --build-only` for the demo, or `stylist ingest`, `stylist train` "
+                "and `stylist index` for your own catalog.",
+            )
+        try:
+            from stylist.catalog.store import get_catalog
+            from stylist.models.attributes import load_tagger
+            from stylist.vectorstore import SearchError, get_index
+
+            items = len(get_catalog(s))
+            load_tagger(s)
+            indexed = get_index(s).count()
+        except (*_not_ready_errors(), SearchError) as err:  # e.g. built with another encoder
+            return _error_response(503, f"Not ready: {err}")
+        return JSONResponse({"status": "ready", "items": items, "indexed": indexed})
+
     @app.get("/metrics")
     def metrics_endpoint(request: Request, format: str | None = Query(None)) -> Response:
+        accept = request.headers.get("accept", "")
         wants_text = format == "prometheus" or (
-            format is None and "text/plain" in request.headers.get("accept", "")
+            format is None and ("text/plain" in accept or "openmetrics" in accept)
         )
         if wants_text:
-            return PlainTextResponse(metrics.prometheus(), media_type="text/plain; version=0.0.4")
+            body, content_type = metrics.exposition(accept)
+            return Response(body, media_type=content_type)
         return JSONResponse(metrics.snapshot())
 
     @app.post("/tag")

@@ -69,9 +69,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Build whatever the demo is missing (catalog, models, index), then serve the chat."""
         from stylist.agent.providers import resolve_provider
+        from stylist.install_status import missing_parts
         from stylist.pipeline import build_demo
         from stylist.settings import get_settings
-        from stylist.ui.readiness import in_words, missing_parts
+        from stylist.wording import in_words
 
         settings = get_settings()
         app_file = chainlit_app_path()
@@ -123,7 +124,7 @@ def register(app: typer.Typer) -> None:
         port: int = typer.Option(8080, "--port", min=1, max=65535),
         host: str = typer.Option("127.0.0.1", "--host"),
     ) -> None:
-        """Serve the HTTP API (POST /tag, GET|POST /search, /health, /metrics) with uvicorn."""
+        """Serve the HTTP API (POST /tag, GET|POST /search, /health, /ready, /metrics) with uvicorn."""
         import uvicorn
 
         if not port_is_free(host, port):

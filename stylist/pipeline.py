@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from stylist.layout import InstallLayout, has_content
 from stylist.settings import StyleSettings, get_settings
 
 
@@ -38,38 +39,38 @@ def build_demo(
     from stylist.vectorstore.index import build_index, index_is_current
 
     settings = settings or get_settings()
+    layout = InstallLayout.of(settings)
     catalog_dir = settings.demo_catalog_dir
     styles = catalog_dir / "styles.csv"
     _stage(
         "demo catalog",
-        styles.is_file(),
+        has_content(styles),
         lambda: generate_demo_catalog(catalog_dir, n=n, progress=progress),
         log,
     )
     _stage(
         "ingest",
-        settings.items_path.is_file(),
+        layout.catalog_present(),
         lambda: ingest(styles, catalog_dir / "images", settings, progress=progress),
         log,
     )
     catalog = Catalog.load(settings)
-    models = settings.models_dir
     if settings.encoder == "demo":
         _stage(
             "encoder",
-            (models / "encoder").is_dir(),
+            layout.encoder_present(),
             lambda: train_encoder(catalog, settings, quick=quick, progress=progress),
             log,
         )
     _stage(
         "attribute heads",
-        (models / "attribute-heads.pt").is_file(),
+        has_content(layout.heads_path),  # the demo trains heads, whatever the tagger setting
         lambda: train_attribute_heads(catalog, settings, quick=quick, progress=progress),
         log,
     )
     _stage(
         "few-shot head",
-        (models / "fewshot.pt").is_file(),
+        layout.fewshot_present(),
         lambda: train_fewshot(catalog, settings, quick=quick, progress=progress),
         log,
     )

@@ -32,3 +32,33 @@ def test_dotenv_file_is_read(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     get_settings.cache_clear()
     assert get_settings().results_k == 9
+
+
+def _readme_configuration_names() -> set[str]:
+    """Every `NAME` in the first column of the README's Configuration table."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    return {name for row in rows for name in re.findall(r"`([A-Z0-9_]+)`", row.split("|")[1])}
+
+
+def test_every_setting_is_documented_in_the_readme_configuration_table():
+    from pydantic import AliasChoices
+
+    from stylist.settings import StyleSettings
+
+    documented = _readme_configuration_names()
+    undocumented = []
+    for name, field in StyleSettings.model_fields.items():
+        alias = field.validation_alias
+        variables = (
+            {str(choice) for choice in alias.choices}
+            if isinstance(alias, AliasChoices)
+            else {f"STYLIST_{name.upper()}"}
+        )
+        if not variables & documented:
+            undocumented.append(sorted(variables)[0])
+    assert not undocumented, f"add {', '.join(undocumented)} to README.md's Configuration table"

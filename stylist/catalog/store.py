@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from stylist.atomic import atomic_write, atomic_write_text
 from stylist.catalog.cleaning import merge_rare_classes
 from stylist.catalog.loader import IngestReport, read_styles
 from stylist.catalog.schema import ATTRIBUTES, ITEM_COLUMNS
 from stylist.catalog.split import assign_split
+from stylist.process_cache import ReloadingCache, file_stamp
 from stylist.settings import StyleSettings, get_settings
 
 
@@ -29,10 +31,10 @@ def ingest(
     items["split"] = assign_split(
         items, settings.split_seed, settings.test_fraction, settings.min_class_count
     )
-    settings.items_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = settings.items_path.with_suffix(".tmp")
-    items[list(ITEM_COLUMNS)].to_csv(tmp, index=False)
-    tmp.replace(settings.items_path)  # atomic: a reader never sees half a table
+    # Atomic: the chat or a trainer reading the table never sees half of it.
+    atomic_write(
+        settings.items_path, lambda tmp: items[list(ITEM_COLUMNS)].to_csv(tmp, index=False)
+    )
     summary = {
         "styles_csv": str(Path(styles_csv).resolve()),
         "images_dir": str(Path(images_dir).resolve()),
@@ -43,7 +45,9 @@ def ingest(
         "split": items["split"].value_counts().to_dict(),
         "class_counts": report.class_counts(),
     }
-    (settings.items_path.parent / "ingest-summary.json").write_text(json.dumps(summary, indent=2))
+    atomic_write_text(
+        settings.items_path.parent / "ingest-summary.json", json.dumps(summary, indent=2)
+    )
     return report
 
 
@@ -106,15 +110,12 @@ class Catalog:
         return Path(str(self.item(item_id)["image"]))
 
 
-_CACHE: dict[tuple[str, float], Catalog] = {}
+_CATALOGS: ReloadingCache[Catalog] = ReloadingCache()
 
 
 def get_catalog(settings: StyleSettings | None = None) -> Catalog:
     """The process-wide catalog; reloaded when items.csv changes (e.g. after a new ingest)."""
     settings = settings or get_settings()
-    path = settings.items_path
-    key = (str(path.resolve()), path.stat().st_mtime if path.exists() else 0.0)
-    if key not in _CACHE:
-        _CACHE.clear()
-        _CACHE[key] = Catalog.load(settings)
-    return _CACHE[key]
+    # min_class_count shapes the cleaned labels, so it is part of what the catalog was built from.
+    key = (file_stamp(settings.items_path), settings.min_class_count)
+    return _CATALOGS.get(key, lambda: Catalog.load(settings))

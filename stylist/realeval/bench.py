@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import psutil
 import torch
 
@@ -28,20 +27,18 @@ def _rss_mb() -> float:
 
 
 def _latency(call: Callable[[int], object], repeats: int, warmup: int = 2) -> dict[str, float]:
-    """p50 / p95 / mean milliseconds of `call(i)` over `repeats` calls after a warm-up."""
+    """`latency_summary` (p50 / p95 / p99 / mean ms, n) of `call(i)` over `repeats` calls after a
+    warm-up."""
+    from stylist.latency import latency_summary
+
     for i in range(warmup):
         call(i)
-    times = []
+    seconds = []
     for i in range(repeats):
         started = time.perf_counter()
         call(i)
-        times.append((time.perf_counter() - started) * 1000)
-    return {
-        "p50_ms": round(float(np.percentile(times, 50)), 2),
-        "p95_ms": round(float(np.percentile(times, 95)), 2),
-        "mean_ms": round(float(np.mean(times)), 2),
-        "calls": repeats,
-    }
+        seconds.append(time.perf_counter() - started)
+    return latency_summary(seconds)
 
 
 def _module_mb(*modules: torch.nn.Module) -> tuple[int, float]:

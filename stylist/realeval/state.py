@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from stylist.atomic import atomic_write
 from stylist.models.reporting import write_json
 
 STATE_FORMAT = 1
@@ -109,9 +109,8 @@ class RunState:
         return self.data["run"]
 
     def save(self) -> None:
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        write_json(self.data, tmp)
-        tmp.replace(self.path)  # atomic: a kill mid-write leaves the previous state intact
+        # Atomic: a kill mid-write leaves the previous state intact.
+        atomic_write(self.path, lambda tmp: write_json(self.data, tmp))
 
 
 def _now() -> str:

@@ -166,3 +166,73 @@ def test_metrics_count_requests_per_route(client, demo_item):
     text = client.get("/metrics", params={"format": "prometheus"}).text
     assert 'stylist_http_requests_total{method="GET",route="/health",status="200"} 2' in text
     assert 'stylist_http_request_seconds_count{method="POST",route="/tag"} 1' in text
+
+
+def test_health_and_ready_count_an_index_without_items_as_not_built(use_demo_world, tmp_path):
+    import shutil
+
+    from stylist.api import create_app
+    from stylist.vectorstore.client import get_chroma_client
+
+    # The demo world's catalog and models, and a Chroma store that was opened but never filled.
+    settings = use_demo_world.model_copy(update={"data_dir": tmp_path / "copy"})
+    for part in (use_demo_world.items_path.parent, use_demo_world.models_dir):
+        shutil.copytree(part, settings.data_dir / part.relative_to(use_demo_world.data_dir))
+    get_chroma_client(settings).get_or_create_collection(
+        settings.chroma_collection, embedding_function=None
+    )
+    with TestClient(create_app(settings)) as app:
+        health = app.get("/health").json()
+        ready = app.get("/ready")
+    assert health["built"] == {
+        "catalog": True,
+        "encoder": True,
+        "attribute_model": True,
+        "index": False,
+    }
+    assert health["ready"] == {"tag": True, "search": False}
+    assert ready.status_code == 503
+    assert ready.json()["detail"].startswith("Not ready: the search index is not built")
+    assert "stylist index" in ready.json()["detail"]
+
+
+def test_ready_lists_everything_missing_in_an_empty_data_dir(tmp_path):
+    from stylist.api import create_app
+    from stylist.settings import StyleSettings
+
+    with TestClient(create_app(StyleSettings(data_dir=tmp_path / "empty"))) as empty:
+        response = empty.get("/ready")
+        assert empty.get("/health").status_code == 200  # alive, though nothing is built
+    assert response.status_code == 503
+    assert (
+        "the product catalog, the image encoder, the attribute model and the search index are "
+        "not built" in response.json()["detail"]
+    )
+
+
+def test_ready_once_catalog_models_and_index_are_loaded(client, use_demo_world):
+    from stylist.catalog.store import get_catalog
+
+    response = client.get("/ready")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ready"
+    assert body["items"] == body["indexed"] == len(get_catalog(use_demo_world))
+
+
+def test_metrics_are_the_prometheus_exposition_with_its_content_type(client):
+    client.get("/health")
+    response = client.get("/metrics", headers={"Accept": "text/plain"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain; version=")
+    text = response.text
+    assert "# TYPE stylist_http_request_seconds histogram" in text
+    buckets = [
+        line for line in text.splitlines() if line.startswith("stylist_http_request_seconds_b")
+    ]
+    assert any('route="/health"' in line and 'le="+Inf"' in line for line in buckets)
+    # Each app keeps its own registry: a second app starts from zero.
+    from stylist.api import create_app
+
+    with TestClient(create_app()) as other:
+        assert "stylist_http_requests_total{" not in other.get("/metrics?format=prometheus").text

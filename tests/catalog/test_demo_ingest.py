@@ -53,3 +53,19 @@ def test_catalog_missing_says_how_to_make_one(isolated_settings):
 
     with pytest.raises(CatalogMissing, match="stylist demo-data"):
         Catalog.load(isolated_settings)
+
+
+def test_get_catalog_is_shared_until_a_new_ingest_rewrites_the_table(isolated_settings):
+    from stylist.catalog.demo import generate_demo_catalog
+    from stylist.catalog.store import get_catalog, ingest
+
+    small = generate_demo_catalog(isolated_settings.data_dir / "small", n=40, progress=False)
+    ingest(small, small.parent / "images", isolated_settings, progress=False)
+    first = get_catalog(isolated_settings)
+    assert get_catalog(isolated_settings) is first  # loaded once per process
+
+    larger = generate_demo_catalog(isolated_settings.data_dir / "larger", n=60, progress=False)
+    ingest(larger, larger.parent / "images", isolated_settings, progress=False)
+    assert len(get_catalog(isolated_settings)) == 60  # the new table, without a restart
+    written = {p.name for p in isolated_settings.items_path.parent.iterdir()}
+    assert written == {"items.csv", "ingest-summary.json"}  # no temp file left behind
