@@ -129,16 +129,22 @@ def _block_slots(model: nn.Module) -> list[tuple[int, int, bool]]:
     ]
 
 
-def lite0_timm_state_dict(weights_path: Path | str | None = None) -> OrderedDict[str, torch.Tensor]:
+def lite0_timm_state_dict(
+    weights_path: Path | str | None = None, *, classifier: bool = True
+) -> OrderedDict[str, torch.Tensor]:
     """The packaged ImageNet weights renamed for timm's `tf_efficientnet_lite0`.
 
-    This is what a timm tower (open_clip's TimmModel trunk, the CNN trainer's backbone) loads
-    with `load_state_dict(..., strict=True)`.
+    This is what a timm tower loads with `load_state_dict(..., strict=True)`; a headless one
+    (`timm.create_model(TIMM_ARCHITECTURE, num_classes=0)`, as open_clip's TimmModel trunk and a
+    fine-tuned backbone are) takes `classifier=False`, the weights without the ImageNet head.
     """
     path = Path(weights_path) if weights_path is not None else packaged_weights_path()
     package_state = _read_package_state_dict(path)
     slots = _block_slots(_create_timm_lite0())
-    return OrderedDict((_timm_key(key, slots), value) for key, value in package_state.items())
+    renamed = ((_timm_key(key, slots), value) for key, value in package_state.items())
+    return OrderedDict(
+        (key, value) for key, value in renamed if classifier or not key.startswith("classifier.")
+    )
 
 
 def load_lite0(weights_path: Path | str | None = None) -> nn.Module:

@@ -35,6 +35,19 @@ def test_every_packaged_tensor_lands_in_timm(lite0):
         assert torch.equal(tensor, expected[key]), key
 
 
+def test_a_headless_timm_tower_takes_the_weights_without_the_imagenet_head(lite0):
+    import timm
+
+    from stylist.models.pretrained import TIMM_ARCHITECTURE
+
+    tower = timm.create_model(TIMM_ARCHITECTURE, pretrained=False, num_classes=0).eval()
+    tower.load_state_dict(lite0_timm_state_dict(classifier=False), strict=True)
+    batch = torch.randn(1, 3, 160, 160, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        expected = lite0.forward_head(lite0.forward_features(batch), pre_logits=True)
+        assert torch.allclose(tower(batch), expected, atol=1e-5)
+
+
 def test_timm_model_computes_what_the_package_model_computes(lite0):
     from efficientnet_lite_pytorch import EfficientNet
 
