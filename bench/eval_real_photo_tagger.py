@@ -3,7 +3,8 @@
     python bench/eval_real_photo_tagger.py --catalog /path/to/fashion-real --n 1000
     python bench/eval_real_photo_tagger.py --catalog DIR --n 2000 --colour-only
 
---catalog is a Kaggle-layout folder (styles.csv + images/<id>.jpg). The sample is the first n of
+--catalog is a Kaggle-layout folder (styles.csv + images/<id>.jpg); without it (`make bench`) a
+small generated demo catalog of drawings is scored, which checks the path, not the figures. The sample is the first n of
 a seed-0 permutation (real_photo_sample.py; colour calibration never draws from it). The tagger
 answers in the demo catalog's vocabulary (--vocabulary demo, what the demo install uses) or in the
 folder's own (--vocabulary catalog). Each attribute is scored on the photos whose true label is in
@@ -16,11 +17,12 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from real_photo_sample import evaluation_sample, read_catalog  # noqa: E402
+from real_photo_sample import evaluation_sample, generated_catalog, read_catalog  # noqa: E402
 
 BATCH = 32
 
@@ -35,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     from stylist.models.imagenet_tags import CatalogVocabulary, ImageNetTagger
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--catalog", type=Path, required=True, help="styles.csv + images/ folder")
+    parser.add_argument("--catalog", type=Path, help="styles.csv + images/ folder")
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--vocabulary", choices=("demo", "catalog"), default="demo")
     parser.add_argument("--colour-only", action="store_true", help="score garment_colour alone")
@@ -43,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
 
+    if args.catalog is None:
+        scratch = tempfile.TemporaryDirectory(prefix="stylist-tagger-bench-")
+        args.catalog = generated_catalog(Path(scratch.name))
     items = read_catalog(args.catalog)
     sample = evaluation_sample(items, args.n)
     vocabulary = (

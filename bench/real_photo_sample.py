@@ -16,6 +16,15 @@ EVALUATION_SEED = 0
 EVALUATION_RESERVE = 5000
 
 
+def generated_catalog(root: Path, n: int = 240) -> Path:
+    """A small synthetic demo catalog (Kaggle layout) for a run without --catalog (`make bench`):
+    the scripts then exercise their whole path in seconds; the figures describe drawings."""
+    from stylist.catalog.demo import generate_demo_catalog
+
+    generate_demo_catalog(root, n=n, seed=0, progress=False)
+    return root
+
+
 def read_catalog(catalog_dir: Path) -> pd.DataFrame:
     """styles.csv + images/<id>.jpg of a Kaggle-layout folder: the rows that have a photo."""
     from stylist.catalog.loader import read_styles
