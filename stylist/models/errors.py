@@ -7,3 +7,7 @@ class ModelMissing(RuntimeError):
 
 class EncoderUnavailable(RuntimeError):
     """The encoder spec cannot be loaded (e.g. weights not downloadable offline)."""
+
+
+class PretrainedUnavailable(EncoderUnavailable):
+    """A packaged pretrained network (its pip package or its weights file) is not installed."""
