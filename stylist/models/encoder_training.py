@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,16 +41,14 @@ from tqdm import tqdm
 
 from stylist.catalog.schema import ATTRIBUTES
 from stylist.catalog.store import Catalog
+from stylist.layout import InstallLayout
 from stylist.models import reporting
 from stylist.models.augment import augment
-from stylist.models.encoder import (
-    Encoder,
-    build_encoder,
-    demo_encoder_dir,
-    load_encoder,
-    save_encoder,
-    select_device,
-)
+from stylist.models.checkpoints import read_checkpoint, save_checkpoint
+from stylist.models.configs import TrainingConfig
+from stylist.models.devices import select_device
+from stylist.models.encoder import Encoder, build_encoder, load_encoder, save_encoder
+from stylist.models.errors import ModelMissing
 from stylist.settings import StyleSettings, get_settings
 
 RECALL_KS = (1, 5, 10)
@@ -60,8 +58,7 @@ RESUME_FILE = "encoder.resume.pt"
 RESUME_KIND = "encoder training state"
 
 
-@dataclass
-class EncoderTrainOptions:
+class EncoderTrainOptions(TrainingConfig):
     """Everything that decides a training run (written into the report and the checkpoint)."""
 
     model_name: str = "stylist-demo"  # an open_clip config (from scratch) — demo mode only
@@ -309,11 +306,11 @@ def train_encoder(
             device=select_device(settings.device),
             batch_size=settings.batch_size,
         )
-        out_dir = demo_encoder_dir(settings)
+        out_dir = InstallLayout.of(settings).encoder_dir
     else:
         encoder = load_encoder(settings.encoder, settings)
         _lock_for_finetuning(encoder.model, options.unfreeze_blocks)
-        out_dir = settings.models_dir / "encoder-finetuned"
+        out_dir = InstallLayout.of(settings).finetuned_encoder_dir
     model = encoder.model
 
     label_maps = {
@@ -352,12 +349,9 @@ def train_encoder(
         "train attribute aux": [],
         "held-out contrastive": [],
     }
-    from stylist.models.checkpoints import read_checkpoint, save_checkpoint
-    from stylist.models.errors import ModelMissing
-
     resume_path = settings.models_dir / RESUME_FILE
     resume_meta = {
-        "options": asdict(options),
+        "options": options.model_dump(),
         "spec": settings.encoder,
         "train_ids": [int(i) for i in catalog.train["id"]],
     }
@@ -443,7 +437,7 @@ def train_encoder(
     loss_after = _contrastive_loss(encoder, train, options.batch_size)
     after = evaluate_encoder(encoder, catalog, pixels=test.pixels)
     metadata = {
-        "options": asdict(options),
+        "options": options.model_dump(),
         "trained_on_items": int(n),
         "train_seconds": round(train_seconds, 1),
     }
@@ -460,7 +454,7 @@ def train_encoder(
         "params": encoder.n_params,
         "trainable_params": sum(p.numel() for p in model.parameters() if p.requires_grad),
         "items": {"train": n, "test": len(test.names)},
-        "options": asdict(options),
+        "options": options.model_dump(),
         "headline": "same_name recall@10 (text -> image, held-out names vs held-out pictures)",
         "before": before,
         "after": after,

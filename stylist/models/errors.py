@@ -7,3 +7,11 @@ class ModelMissing(RuntimeError):
 
 class EncoderUnavailable(RuntimeError):
     """The encoder spec cannot be loaded (e.g. weights not downloadable offline)."""
+
+
+class DeviceUnavailable(EncoderUnavailable):
+    """STYLIST_DEVICE names a device this machine does not have.
+
+    A kind of EncoderUnavailable so that every door that already explains an unavailable encoder
+    (CLI, API, chat tools) explains this too, whichever model asked for the device.
+    """

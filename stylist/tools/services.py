@@ -23,7 +23,7 @@ def catalog():
 
 
 def tagger():
-    from stylist.models.attributes import load_tagger
+    from stylist.models.taggers import load_tagger
 
     return load_tagger(get_settings())
 

@@ -127,7 +127,7 @@ def complete_outfit(
 
             image = _open_photo(anchor_image_id, index.settings)
         if not anchor_tags:
-            from stylist.models.attributes import load_tagger
+            from stylist.models.taggers import load_tagger
 
             anchor_tags = load_tagger(index.settings).predict([image], top_k=1)[0]
         attributes = _top_labels(anchor_tags)

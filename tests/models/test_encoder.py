@@ -11,13 +11,13 @@ import pytest
 import torch
 from PIL import Image
 
+from stylist.layout import ENCODER_CONFIG_FILE as CONFIG_NAME
+from stylist.layout import ENCODER_WEIGHTS_FILE as CHECKPOINT_NAME
+from stylist.layout import InstallLayout
 from stylist.models.encoder import (
-    CHECKPOINT_NAME,
-    CONFIG_NAME,
     MODEL_CONFIGS_DIR,
     Encoder,
     build_encoder,
-    demo_encoder_dir,
     get_encoder,
     load_encoder,
     parse_spec,
@@ -40,7 +40,7 @@ def tiny() -> Encoder:
 
 @pytest.fixture
 def saved_demo(tiny, isolated_settings) -> Path:
-    return save_encoder(tiny, demo_encoder_dir(isolated_settings))
+    return save_encoder(tiny, InstallLayout.of(isolated_settings).encoder_dir)
 
 
 # --- spec parsing --------------------------------------------------------------------------
@@ -123,7 +123,7 @@ def test_the_demo_architecture_builds_through_the_factory_and_round_trips(isolat
     demo = build_encoder("stylist-demo", seed=0)
     assert demo.dim == 512 and demo.image_size == (80, 64)
     assert type(demo.model.visual.trunk).__name__ == "ResNet"
-    saved = save_encoder(demo, demo_encoder_dir(isolated_settings))
+    saved = save_encoder(demo, InstallLayout.of(isolated_settings).encoder_dir)
     loaded = load_encoder(str(saved))
     pictures = _pictures()
     np.testing.assert_allclose(
@@ -278,11 +278,11 @@ def test_fingerprint_follows_the_weights_and_get_encoder_reloads_retrained_ones(
     assert not np.allclose(second.encode_texts(TEXTS), first.encode_texts(TEXTS))
 
 
-def test_pretrained_tags_are_their_own_fingerprint():
-    from stylist.models.encoder import _fingerprint
+def test_pretrained_tags_are_their_ownfingerprint():
+    from stylist.models.encoder.fingerprint import fingerprint
 
-    assert _fingerprint(parse_spec("ViT-B-32:laion2b_s34b_b79k")) == "ViT-B-32:laion2b_s34b_b79k"
-    assert _fingerprint(parse_spec("hf-hub:Marqo/marqo-fashionSigLIP")) == (
+    assert fingerprint(parse_spec("ViT-B-32:laion2b_s34b_b79k")) == "ViT-B-32:laion2b_s34b_b79k"
+    assert fingerprint(parse_spec("hf-hub:Marqo/marqo-fashionSigLIP")) == (
         "hf-hub:Marqo/marqo-fashionSigLIP"
     )
 

@@ -12,8 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from stylist.catalog.store import Catalog
+from stylist.layout import InstallLayout
 from stylist.models.embeddings import cache_path, embed_catalog
-from stylist.models.encoder import build_encoder, demo_encoder_dir, load_encoder
+from stylist.models.encoder import build_encoder, load_encoder
 from stylist.models.encoder_training import (
     EncoderTrainOptions,
     field_caption,
@@ -147,7 +148,7 @@ def test_quick_training_lowers_the_loss_saves_the_demo_encoder_and_writes_report
     encoder = load_encoder("demo", installation)
     assert encoder.fingerprint == results["fingerprint"]
     assert results["params"] == encoder.n_params
-    assert (demo_encoder_dir(installation) / "open_clip_config.json").is_file()
+    assert (InstallLayout.of(installation).encoder_dir / "open_clip_config.json").is_file()
 
     report = installation.reports_dir / "encoder"
     saved = json.loads((report / "training.json").read_text())
