@@ -49,9 +49,9 @@ from stylist.models.configs import TrainingConfig
 from stylist.models.devices import select_device
 from stylist.models.encoder import Encoder, build_encoder, load_encoder, save_encoder
 from stylist.models.errors import ModelMissing
+from stylist.models.ranking import RECALL_AT, first_relevant_ranks, mean_reciprocal_rank, recall_at
 from stylist.settings import StyleSettings, get_settings
 
-RECALL_KS = (1, 5, 10)
 # Epoch-level resume state (models_dir/RESUME_FILE): written after every epoch, removed when the
 # encoder is saved. Added for `stylist eval-real`, whose encoder stage trains for ~20 minutes.
 RESUME_FILE = "encoder.resume.pt"
@@ -141,16 +141,19 @@ def _prepare(
 def retrieval_metrics(
     text_emb: np.ndarray, image_emb: np.ndarray, names: list[str]
 ) -> dict[str, dict[str, float]]:
-    """Text → image Recall@k and MRR, exact item and same-name relevance (see module doc)."""
-    sims = text_emb @ image_emb.T
-    order = np.argsort(-sims, axis=1, kind="stable")
+    """Text → image Recall@k and MRR, exact item and same-name relevance (see module doc).
+
+    Ranks follow `stylist.models.ranking` (1-based, the same as `stylist eval search`)."""
     codes = pd.factorize(pd.Series(names))[0]
-    exact_rank = np.argmax(order == np.arange(len(names))[:, None], axis=1)
-    same_name_rank = np.argmax(codes[order] == codes[:, None], axis=1)
-    result = {}
-    for rule, rank in (("same_name", same_name_rank), ("exact", exact_rank)):
-        metrics = {f"recall@{k}": float(np.mean(rank < k)) for k in RECALL_KS}
-        metrics["mrr"] = float(np.mean(1.0 / (rank + 1)))
+    relevance = {
+        "same_name": [np.flatnonzero(codes == code) for code in codes],
+        "exact": [np.array([i]) for i in range(len(names))],
+    }
+    result: dict[str, dict[str, float]] = {}
+    for rule, relevant in relevance.items():
+        ranks = first_relevant_ranks(text_emb, image_emb, relevant)
+        metrics = {f"recall@{k}": recall_at(ranks, k) for k in RECALL_AT}
+        metrics["mrr"] = mean_reciprocal_rank(ranks)
         result[rule] = metrics
     result["queries"] = {"n": len(names), "distinct_names": int(len(set(names)))}
     return result
@@ -480,7 +483,7 @@ def write_reports(results: dict[str, Any], folder: Path) -> dict[str, str]:
     )
     recall_png = reporting.plot_curves(
         {
-            f"{when} ({rule})": {k: results[when][rule][f"recall@{k}"] for k in RECALL_KS}
+            f"{when} ({rule})": {k: results[when][rule][f"recall@{k}"] for k in RECALL_AT}
             for when in ("before", "after")
             for rule in ("same_name", "exact")
         },
