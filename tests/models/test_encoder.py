@@ -251,6 +251,40 @@ def test_weights_of_another_architecture_are_refused(tmp_path, tiny):
         load_encoder(f"{config}:{weights}")
 
 
+def test_registering_a_config_leaves_no_file_behind_and_survives_rescans(tmp_path):
+    import tempfile
+
+    import open_clip
+
+    from stylist.models.encoder.registry import register_config
+
+    def leftovers() -> list[str]:
+        return [p.name for p in Path(tempfile.gettempdir()).glob("stylist-open-clip-config-*")]
+
+    before = leftovers()
+    model_cfg = {**open_clip.get_model_config("stylist-tiny"), "embed_dim": 24}
+    name = register_config(model_cfg)
+    assert leftovers() == before
+    assert open_clip.get_model_config(name) == model_cfg
+    assert register_config(dict(model_cfg)) == name  # same content, same name, once
+    # open_clip rescans every registered path when another config is added: still known.
+    register_config({**model_cfg, "embed_dim": 40})
+    assert open_clip.get_model_config(name) == model_cfg
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA GPU")
+def test_a_device_this_machine_lacks_is_a_sentence(saved_demo, isolated_settings):
+    from stylist.models.devices import select_device
+    from stylist.models.errors import DeviceUnavailable
+
+    assert select_device("cpu") == torch.device("cpu")
+    with pytest.raises(DeviceUnavailable, match="no CUDA GPU"):
+        select_device("cuda")
+    settings = isolated_settings.model_copy(update={"device": "cuda"})
+    with pytest.raises(EncoderUnavailable, match="STYLIST_DEVICE is cuda"):
+        load_encoder("demo", settings)
+
+
 def test_bad_config_json_gets_a_sentence(tmp_path, saved_demo):
     config = tmp_path / "broken.json"
     config.write_text("{not json")
@@ -278,7 +312,7 @@ def test_fingerprint_follows_the_weights_and_get_encoder_reloads_retrained_ones(
     assert not np.allclose(second.encode_texts(TEXTS), first.encode_texts(TEXTS))
 
 
-def test_pretrained_tags_are_their_ownfingerprint():
+def test_pretrained_tags_are_their_own_fingerprint():
     from stylist.models.encoder.fingerprint import fingerprint
 
     assert fingerprint(parse_spec("ViT-B-32:laion2b_s34b_b79k")) == "ViT-B-32:laion2b_s34b_b79k"
