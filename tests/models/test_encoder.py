@@ -256,7 +256,9 @@ def test_registering_a_config_leaves_no_file_behind_and_survives_rescans(tmp_pat
 
     import open_clip
 
-    from stylist.models.encoder.registry import register_config
+    from stylist.models.encoder.registry import register_config, register_model_configs
+
+    register_model_configs()
 
     def leftovers() -> list[str]:
         return [p.name for p in Path(tempfile.gettempdir()).glob("stylist-open-clip-config-*")]
