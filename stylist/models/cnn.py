@@ -50,6 +50,7 @@ from stylist.models.tagging import (
     check_catalog,
     ranked_predictions,
     top_labels,
+    validation_split,
 )
 from stylist.settings import StyleSettings, get_settings
 
@@ -326,14 +327,6 @@ def predict_probabilities(
     return {a: np.concatenate(c) if c else np.zeros((0, 0)) for a, c in chunks.items()}
 
 
-def _validation_mask(n: int, fraction: float, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    mask = np.zeros(n, dtype=bool)
-    if n >= 10:
-        mask[rng.choice(n, size=max(1, int(round(n * fraction))), replace=False)] = True
-    return mask
-
-
 def train_cnn(
     catalog: Catalog,
     settings: StyleSettings | None = None,
@@ -375,10 +368,9 @@ def train_cnn(
 
     started = time.perf_counter()
     pixels = decode_images(train_items["image"].tolist(), config.height, config.width, progress)
-    val_mask = _validation_mask(len(pixels), config.validation_fraction, config.seed)
-    fit_idx, val_idx = np.flatnonzero(~val_mask), np.flatnonzero(val_mask)
-    if len(val_idx) == 0:  # a tiny catalog: validate on the training photos themselves
-        val_idx = fit_idx
+    fit_idx, val_idx = validation_split(
+        len(pixels), config.validation_fraction, config.seed, min_items=10
+    )
     weights = {
         a: class_weights(targets[a][fit_idx].numpy(), len(label_maps[a])).to(device)
         if config.class_weighted

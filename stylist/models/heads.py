@@ -41,6 +41,7 @@ from stylist.models.tagging import (
     check_catalog,
     ranked_predictions,
     top_labels,
+    validation_split,
 )
 from stylist.settings import StyleSettings, get_settings
 
@@ -163,16 +164,9 @@ def fit_heads(
     rows are a seeded slice of the given (training) rows; the test split is never seen here.
     """
     torch.manual_seed(config.seed)
-    rng = np.random.default_rng(config.seed)
-    n = len(embeddings)
-    val = np.zeros(n, dtype=bool)
-    if n >= 20:
-        val[
-            rng.choice(n, size=max(1, int(round(n * config.validation_fraction))), replace=False)
-        ] = True
-    fit_rows, val_rows = np.flatnonzero(~val), np.flatnonzero(val)
-    if len(val_rows) == 0:
-        val_rows = fit_rows
+    fit_rows, val_rows = validation_split(
+        len(embeddings), config.validation_fraction, config.seed, min_items=20
+    )
     x = torch.as_tensor(np.asarray(embeddings, dtype=np.float32))
     y = {a: torch.as_tensor(np.asarray(targets[a], dtype=np.int64)) for a in ATTRIBUTES}
     heads = AttributeHeads(

@@ -81,3 +81,17 @@ def check_catalog(
                 f"The {kind} at {path} was trained on another catalog (its {attribute} classes "
                 f"differ from the catalog ingested now). Run {how_to_make} to train it again."
             )
+
+
+def validation_split(
+    n: int, fraction: float, seed: int, min_items: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(fit rows, validation rows) of n training rows: a seeded slice picks the best epoch, so
+    the test split stays unseen until the final report. Fewer than `min_items` rows are all
+    fitted and validated on themselves."""
+    held = np.zeros(n, dtype=bool)
+    if n >= min_items:
+        rng = np.random.default_rng(seed)
+        held[rng.choice(n, size=max(1, int(round(n * fraction))), replace=False)] = True
+    fit_rows, val_rows = np.flatnonzero(~held), np.flatnonzero(held)
+    return fit_rows, (val_rows if len(val_rows) else fit_rows)
