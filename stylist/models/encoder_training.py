@@ -184,7 +184,7 @@ def attribute_probe(
     encoder: Encoder, catalog: Catalog, train: torch.Tensor, test: torch.Tensor
 ) -> dict[str, float]:
     """Weighted F1 of a logistic regression per attribute on frozen image embeddings: a check
-    that the embedding serves simple heads (the real heads live in attributes.py)."""
+    that the embedding serves simple heads (the real heads live in heads.py)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import f1_score
     from sklearn.pipeline import make_pipeline
