@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 from PIL import Image
 
+from stylist.catalog.demo import load_vocab
 from stylist.catalog.schema import ATTRIBUTES
 from stylist.models.garment_colour import ColourPalette, colour_shares
 from stylist.models.pretrained import ImageNetLite0, get_imagenet_lite0
@@ -92,7 +93,6 @@ class CatalogVocabulary:
     @classmethod
     def demo(cls) -> CatalogVocabulary:
         """The synthetic demo catalog's vocabulary (stylist/catalog/demo_vocab.json)."""
-        from stylist.catalog.demo import load_vocab
 
         vocab = load_vocab()
         types: dict[str, dict] = vocab["types"]

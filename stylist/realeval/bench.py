@@ -19,7 +19,13 @@ from typing import Any
 import psutil
 import torch
 
-from stylist.settings import StyleSettings
+from stylist.catalog.store import Catalog
+from stylist.latency import latency_summary
+from stylist.layout import InstallLayout
+from stylist.models.cnn import build_backbone, load_cnn_tagger
+from stylist.models.errors import EncoderUnavailable, ModelMissing
+from stylist.models.heads import load_heads_tagger
+from stylist.settings import StyleSettings, get_settings
 
 
 def _rss_mb() -> float:
@@ -29,7 +35,6 @@ def _rss_mb() -> float:
 def _latency(call: Callable[[int], object], repeats: int, warmup: int = 2) -> dict[str, float]:
     """`latency_summary` (p50 / p95 / p99 / mean ms, n) of `call(i)` over `repeats` calls after a
     warm-up."""
-    from stylist.latency import latency_summary
 
     for i in range(warmup):
         call(i)
@@ -67,8 +72,6 @@ def _throughput(
 def _bench_cnn(
     settings: StyleSettings, photos: Sequence[Path], repeats: int, batch_size: int
 ) -> dict[str, Any]:
-    from stylist.layout import InstallLayout
-    from stylist.models.cnn import build_backbone, load_cnn_tagger
 
     path = InstallLayout.of(settings).cnn_path
     gc.collect()
@@ -105,7 +108,6 @@ def _bench_cnn(
 def _bench_heads(
     settings: StyleSettings, photos: Sequence[Path], repeats: int, batch_size: int
 ) -> dict[str, Any]:
-    from stylist.models.heads import load_heads_tagger
 
     gc.collect()
     before = _rss_mb()
@@ -158,7 +160,6 @@ def bench_tagging(
     A tagger whose checkpoint is missing is reported as skipped with the reason, so the bench
     also runs on a data dir where only one of them was trained.
     """
-    from stylist.models.errors import EncoderUnavailable, ModelMissing
 
     photos = [Path(p) for p in photos]
     if not photos:
@@ -192,9 +193,6 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     """
     import argparse
     import json
-
-    from stylist.catalog.store import Catalog
-    from stylist.settings import get_settings
 
     parser = argparse.ArgumentParser(description="Tagging latency and memory (JSON).")
     parser.add_argument(

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from stylist.realeval.budget import DEPENDS_ON, STAGES, fit_to_budget, load_preset
+from stylist.realeval.report import write_report
 from stylist.realeval.stages import RUNNERS, RunContext, stage_inputs, timed
 from stylist.realeval.state import RunState, stage_key
 from stylist.settings import StyleSettings, get_settings
@@ -84,7 +85,6 @@ def run_real_eval(
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Run (or continue) every stage, then write the report. Returns the state's data."""
-    from stylist.realeval.report import write_report
 
     catalog_dir = check_catalog_dir(catalog_dir)
     kagl_gt = check_kagl_gt(kagl_gt)

@@ -16,8 +16,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stylist.catalog.schema import ATTRIBUTES, OTHER
+from stylist.catalog.store import Catalog, ingest
+from stylist.models.cnn import train_cnn
+from stylist.models.encoder import register_model_configs
+from stylist.models.encoder_training import EncoderTrainOptions, train_encoder
+from stylist.models.fewshot import train_fewshot
+from stylist.models.heads import train_attribute_heads
+from stylist.models.reporting import write_json
 from stylist.realeval.budget import RunPreset
 from stylist.settings import StyleSettings
+from stylist.vectorstore.errors import EncoderMismatch
+from stylist.vectorstore.evaluation import evaluate_search
+from stylist.vectorstore.index import build_index
+from stylist.vectorstore.search import CatalogIndex
 
 if TYPE_CHECKING:
     from stylist.catalog.store import Catalog
@@ -50,8 +61,6 @@ class RunContext:
     def catalog(self) -> Catalog:
         """The ingested catalog, read once (after the ingest stage)."""
         if self._catalog is None:
-            from stylist.catalog.store import Catalog
-
             self._catalog = Catalog.load(self.settings)
         return self._catalog
 
@@ -83,7 +92,6 @@ def stage_inputs(ctx: RunContext, stage: str) -> dict[str, Any]:
 
 
 def run_ingest(ctx: RunContext) -> dict[str, Any]:
-    from stylist.catalog.store import ingest
 
     report = ingest(ctx.styles_csv, ctx.images_dir, ctx.settings, progress=ctx.progress)
     ctx.forget_catalog()
@@ -150,7 +158,6 @@ def _classifier_metrics(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_cnn(ctx: RunContext) -> dict[str, Any]:
-    from stylist.models.cnn import train_cnn
 
     report = train_cnn(
         ctx.catalog(),
@@ -188,15 +195,12 @@ def register_encoder_configs() -> None:
     """Make the real-run encoder configs (model_configs/*.json, data) known to open_clip."""
     import open_clip
 
-    from stylist.models.encoder import register_model_configs
-
     register_model_configs()
     if not set(p.stem for p in MODEL_CONFIGS.glob("*.json")) <= set(open_clip.list_models()):
         open_clip.add_model_config(MODEL_CONFIGS)
 
 
 def run_encoder(ctx: RunContext) -> dict[str, Any]:
-    from stylist.models.encoder_training import EncoderTrainOptions, train_encoder
 
     register_encoder_configs()
     base = EncoderTrainOptions.quick() if ctx.preset.quick else EncoderTrainOptions()
@@ -224,7 +228,6 @@ def run_encoder(ctx: RunContext) -> dict[str, Any]:
 
 
 def run_heads(ctx: RunContext) -> dict[str, Any]:
-    from stylist.models.heads import train_attribute_heads
 
     report = train_attribute_heads(
         ctx.catalog(),
@@ -241,7 +244,6 @@ def run_heads(ctx: RunContext) -> dict[str, Any]:
 
 
 def run_fewshot(ctx: RunContext) -> dict[str, Any]:
-    from stylist.models.fewshot import train_fewshot
 
     report = train_fewshot(
         ctx.catalog(),
@@ -261,8 +263,6 @@ def run_fewshot(ctx: RunContext) -> dict[str, Any]:
 
 
 def run_index(ctx: RunContext) -> dict[str, Any]:
-    from stylist.vectorstore.errors import EncoderMismatch
-    from stylist.vectorstore.index import build_index
 
     try:  # resumable: an interrupted build only embeds what is missing
         return build_index(ctx.settings, progress=ctx.progress, catalog=ctx.catalog())
@@ -272,8 +272,6 @@ def run_index(ctx: RunContext) -> dict[str, Any]:
 
 
 def run_search(ctx: RunContext) -> dict[str, Any]:
-    from stylist.vectorstore.evaluation import evaluate_search
-    from stylist.vectorstore.search import CatalogIndex
 
     options = ctx.preset.options("search")
     # A private index object: the process-wide one may hold a mirror of an earlier build.
@@ -307,8 +305,6 @@ def run_bench(ctx: RunContext) -> dict[str, Any]:
     import sys
 
     import torch
-
-    from stylist.models.reporting import write_json
 
     options = ctx.preset.options("bench")
     command = [

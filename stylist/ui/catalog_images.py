@@ -9,12 +9,12 @@ from __future__ import annotations
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import FileResponse
 
+from stylist.catalog.store import CatalogMissing, get_catalog
 from stylist.ui.artifacts import CATALOG_IMAGE_ROUTE
 
 
 def catalog_image(item_id: int) -> FileResponse:
     # A plain def: FastAPI runs it in its thread pool (the first call reads the item table).
-    from stylist.catalog.store import CatalogMissing, get_catalog
 
     try:
         path = get_catalog().image_path(item_id)

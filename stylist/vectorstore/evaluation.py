@@ -32,6 +32,8 @@ from stylist.models.ranking import (
 )
 from stylist.models.reporting import plot_curves, write_json
 from stylist.settings import StyleSettings, get_settings
+from stylist.vectorstore.errors import SearchError
+from stylist.vectorstore.search import get_index
 
 # Marqo's KAGL task names -> our attribute columns.
 KAGL_TASKS = {
@@ -67,7 +69,6 @@ def evaluate_search(
     index=None,
 ) -> dict:
     """Measure the index; writes search-eval.json + a recall PNG under reports_dir/search."""
-    from stylist.vectorstore.search import get_index
 
     settings = settings or get_settings()
     index = index or get_index(settings)
@@ -177,8 +178,6 @@ def load_ground_truth(directory: Path) -> dict[str, dict[str, list[int]]]:
     """task -> query -> relevant item ids, from Marqo's ground_truth_<task>.json files."""
     files = sorted(directory.glob("ground_truth_*.json"))
     if not files:
-        from stylist.vectorstore.errors import SearchError
-
         raise SearchError(f"There are no ground_truth_*.json files in {directory}.")
     tasks = {}
     for path in files:
