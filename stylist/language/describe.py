@@ -1,0 +1,129 @@
+"""A short sentence of what was understood: "Summer party wear for women under $60, no black"."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from stylist.wording import in_words
+
+if TYPE_CHECKING:
+    from stylist.language.result import Understanding
+
+_INTENT_WORDS = {
+    "similar": "items similar to",
+    "outfit": "an outfit around",
+    "tag": "what",
+    "caption": "a caption for",
+    "classify_style": "which of your styles matches",
+    "teach_style": "learning a style from",
+    "profile": "your style profile",
+    "small_talk": "a chat",
+    "help": "what I can do",
+    "show_constraints": "what I'm filtering on",
+    "clear_constraints": "starting over",
+    "clarify": "not sure what you'd like",
+}
+_DIRECTIONS = {
+    ("formality", "more"): "more formal",
+    ("formality", "less"): "more casual",
+    ("sportiness", "more"): "sportier",
+    ("sportiness", "less"): "less sporty",
+    ("darkness", "more"): "darker",
+    ("darkness", "less"): "lighter",
+    ("brightness", "more"): "brighter",
+    ("brightness", "less"): "more muted",
+    ("warmth", "more"): "warmer",
+    ("warmth", "less"): "lighter-weight",
+}
+_RESET_WORDS = {"baseColour": "any colour", "price": "any price", "articleType": "any type",
+                "season": "any season", "usage": "any occasion", "gender": "any gender",
+                "size": "any size", "all": "starting over"}  # fmt: skip
+
+
+def _either(values: list[str]) -> str:
+    return in_words(values, "or")
+
+
+def _what(u: Understanding) -> str:
+    include = u.include
+    adjectives = []
+    if include.get("season"):
+        adjectives.append(_either(include["season"]))
+    if include.get("usage"):
+        adjectives.append(_either([v.lower() for v in include["usage"]]))
+    if include.get("baseColour"):
+        adjectives.append(_either([v.lower() for v in include["baseColour"]]))
+    kind = next(
+        (
+            _either(include[a])
+            for a in ("articleType", "subCategory", "masterCategory")
+            if include.get(a)
+        ),
+        None,
+    )
+    words = [*adjectives, (kind.lower() if kind else "wear" if adjectives else "")]
+    return " ".join(w for w in words if w)
+
+
+def _price(u: Understanding) -> str:
+    price = u.price
+    if price is None:
+        return ""
+    if price.min is not None and price.max is not None:
+        text = f"${price.min:g}–${price.max:g}"
+    elif price.max is not None:
+        text = f"under ${price.max:g}"
+    elif price.min is not None:
+        text = f"over ${price.min:g}"
+    else:
+        text = ""
+    if price.relative:
+        text = " ".join(w for w in (price.relative, text) if w)
+    return text
+
+
+def _reference(ref) -> str:
+    if ref.type == "item":
+        return f"item {ref.item_id}"
+    if ref.type == "photo":
+        if ref.earlier:
+            return "your earlier photo"
+        return "your latest photo" if ref.index == -1 else f"photo {ref.index}"
+    noun = ref.kind or "result"
+    if ref.first_n:
+        return f"the first {ref.first_n} results"
+    if ref.position == -1:
+        return f"the last {noun}"
+    if ref.position:
+        return f"{noun} #{ref.position}"
+    return f"that {noun}"
+
+
+def describe(u: Understanding) -> str:
+    """What was understood, briefly; the constraints first, then the ask if it is not a search."""
+    head = _what(u)
+    if u.gender:
+        head = " ".join(w for w in (head or "items", f"for {u.gender.lower()}") if w)
+    if price := _price(u):
+        head = " ".join(w for w in (head, price) if w)
+    extras = []
+    excluded = [v.lower() for values in u.exclude.values() for v in values] + u.exclude_terms
+    if excluded:
+        extras.append("no " + _either(excluded))
+    extras += [_DIRECTIONS[(c.dimension, c.direction)] for c in u.comparatives]
+    extras += [_RESET_WORDS.get(r, f"any {r}") for r in u.reset if r != "all" or not head]
+    parts = [p for p in (head, *extras) if p]
+    text = ", ".join(parts)
+    refs = in_words([_reference(r) for r in u.references])
+    asks = [i for i in u.intents if i not in ("search", "refine")]
+    if asks:
+        ask = in_words([_INTENT_WORDS.get(i, i) for i in asks], "then")
+        ask = (
+            f"{ask} {refs}".strip()
+            if refs and asks[-1] in ("similar", "outfit", "caption", "tag")
+            else ask
+        )
+        text = f"{ask}: {text}" if text else ask
+    elif refs:
+        text = f"{text} ({refs})" if text else refs
+    return (text[:1].upper() + text[1:]) if text else "Nothing specific yet"
