@@ -142,7 +142,9 @@ _COMPARATIVE_FORMS: dict[str, str] = {
 _ADJECTIVES = "|".join(sorted(map(re.escape, _DIMENSIONS), key=len, reverse=True))
 _MORE_LESS = re.compile(
     r"\b(?:(?:a\s+)?(?:bit|little|lot|touch|tad|slightly|much)\s+)?"
-    r"(more|less|not\s+so|not\s+as|too|a\s+bit\s+too|way\s+too)\s+(" + _ADJECTIVES + r")\b"
+    r"(more|less|not\s+so|not\s+as|not\s+that|too|a\s+bit\s+too|way\s+too)\s+("
+    + _ADJECTIVES
+    + r")\b"
 )
 _ER = re.compile(r"\b(" + "|".join(_COMPARATIVE_FORMS) + r")\b")
 _FLIP = {"more": "less", "less": "more"}

@@ -10,12 +10,12 @@ if TYPE_CHECKING:
     from stylist.language.result import Understanding
 
 _INTENT_WORDS = {
-    "similar": "items similar to",
-    "outfit": "an outfit around",
-    "tag": "what",
-    "caption": "a caption for",
-    "classify_style": "which of your styles matches",
-    "teach_style": "learning a style from",
+    "similar": "similar items",
+    "outfit": "an outfit",
+    "tag": "what it is",
+    "caption": "a caption",
+    "classify_style": "which of your styles it matches",
+    "teach_style": "learning your style",
     "profile": "your style profile",
     "small_talk": "a chat",
     "help": "what I can do",
@@ -65,21 +65,17 @@ def _what(u: Understanding) -> str:
     return " ".join(w for w in words if w)
 
 
-def _price(u: Understanding) -> str:
+def _price_range(u: Understanding) -> str:
     price = u.price
     if price is None:
         return ""
     if price.min is not None and price.max is not None:
-        text = f"${price.min:g}–${price.max:g}"
-    elif price.max is not None:
-        text = f"under ${price.max:g}"
-    elif price.min is not None:
-        text = f"over ${price.min:g}"
-    else:
-        text = ""
-    if price.relative:
-        text = " ".join(w for w in (price.relative, text) if w)
-    return text
+        return f"${price.min:g}–${price.max:g}"
+    if price.max is not None:
+        return f"under ${price.max:g}"
+    if price.min is not None:
+        return f"over ${price.min:g}"
+    return ""
 
 
 def _reference(ref) -> str:
@@ -100,30 +96,29 @@ def _reference(ref) -> str:
 
 
 def describe(u: Understanding) -> str:
-    """What was understood, briefly; the constraints first, then the ask if it is not a search."""
+    """What was understood, briefly: the ask when it is not a plain search, then the constraints."""
     head = _what(u)
     if u.gender:
-        head = " ".join(w for w in (head or "items", f"for {u.gender.lower()}") if w)
-    if price := _price(u):
-        head = " ".join(w for w in (head, price) if w)
-    extras = []
+        head = " ".join(w for w in (head, f"for {u.gender.lower()}") if w)
+    head = " ".join(w for w in (head, _price_range(u)) if w)
+    if u.query_text and "teach_style" not in u.intents:
+        head = " ".join(w for w in (head, f"matching “{u.query_text}”") if w)
+    extras = [u.price.relative] if u.price and u.price.relative else []
     excluded = [v.lower() for values in u.exclude.values() for v in values] + u.exclude_terms
     if excluded:
         extras.append("no " + _either(excluded))
     extras += [_DIRECTIONS[(c.dimension, c.direction)] for c in u.comparatives]
-    extras += [_RESET_WORDS.get(r, f"any {r}") for r in u.reset if r != "all" or not head]
-    parts = [p for p in (head, *extras) if p]
-    text = ", ".join(parts)
+    if "clear_constraints" not in u.intents:
+        extras += [_RESET_WORDS.get(r, f"any {r}") for r in u.reset]
+    constraints = ", ".join(p for p in (head, *extras) if p)
     refs = in_words([_reference(r) for r in u.references])
     asks = [i for i in u.intents if i not in ("search", "refine")]
     if asks:
-        ask = in_words([_INTENT_WORDS.get(i, i) for i in asks], "then")
-        ask = (
-            f"{ask} {refs}".strip()
-            if refs and asks[-1] in ("similar", "outfit", "caption", "tag")
-            else ask
-        )
-        text = f"{ask}: {text}" if text else ask
-    elif refs:
-        text = f"{text} ({refs})" if text else refs
+        words = [_INTENT_WORDS[i] for i in asks]
+        if u.style_label and "teach_style" in asks:
+            words[asks.index("teach_style")] = f"learning your '{u.style_label}' style"
+        text = ", then ".join(words) + (f" for {refs}" if refs else "")
+        text += f": {constraints}" if constraints else ""
+    else:
+        text = constraints + (f" ({refs})" if refs and constraints else refs)
     return (text[:1].upper() + text[1:]) if text else "Nothing specific yet"

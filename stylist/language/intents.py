@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from stylist.language.result import IntentScore
+from stylist.language.text import normalise
 
 CLARIFY = "clarify"
 
@@ -51,13 +52,17 @@ class IntentMatcher:
     temperature: float
 
     @classmethod
-    def from_data(cls, data: Mapping, encoder) -> IntentMatcher:
+    def from_data(
+        cls, data: Mapping, encoder, rewrite: Callable[[str], str] = normalise
+    ) -> IntentMatcher:
+        """Matcher over the examples in `data`; `rewrite` is applied to every example exactly as
+        the caller applies it to messages (e.g. `Vocabulary.skeleton` after `normalise`)."""
         labels = [i for i, phrases in data["intents"].items() for _ in phrases]
         examples = [p for phrases in data["intents"].values() for p in phrases]
         return cls(
             labels,
             examples,
-            encoder.encode(examples),
+            encoder.encode([rewrite(normalise(e)) for e in examples]),
             float(data["min_similarity"]),
             float(data["min_margin"]),
             int(data["top_k"]),

@@ -1,9 +1,9 @@
 """The offline stylist's reading of one message: `understand(text, known_values)`.
 
 Readers run in a fixed order on one working copy of the message, each blanking the words it
-used: references ("the second one", "photo 2") → resets and corrections ("actually, any
-colour") → price ("under 60", "cheaper") → comparatives ("less formal") → negation cues →
-catalog words (values and synonyms) → the leftover words by meaning. The whole message, its
+used: references ("the second one", "photo 2") → comparatives ("less formal", "not that
+formal") → resets and corrections ("actually, any colour") → price ("under 60", "cheaper") →
+negation cues → catalog words (values and synonyms) → the leftover words by meaning. The whole message, its
 clauses and the leftover phrases are then embedded in ONE encoder call (cached per text), and
 the intent matcher decides what to do.
 """
@@ -60,23 +60,24 @@ class Understander:
     ) -> None:
         self.encoder = encoder or get_sentence_encoder()
         self.vocabulary = Vocabulary.build(known_values, synonyms)
-        self.matcher = matcher or intent_matcher(self.encoder)
+        self.matcher = matcher or intent_matcher(self.encoder, self.vocabulary)
         self.vocabulary.phrase_vectors(self.encoder)  # once, not on the first message
 
     def understand(self, text: str) -> Understanding:
         norm = normalise(text)
         working = norm
         references, working = read_references(working, self.vocabulary.kind_phrases)
+        comparatives, working = read_comparatives(working)
         resets, working = read_resets(working)
         price, working = read_price(working)
-        comparatives, working = read_comparatives(working)
         cues, working = negation_cues(working)
         mentions, working = self.vocabulary.find(working)
         candidates = self.vocabulary.meaning_candidates(working)
 
+        skeleton = self.vocabulary.skeleton
         clauses = split_clauses(norm)
-        clauses = clauses if len(clauses) > 1 else []
-        texts = [norm or "(empty message)", *clauses, *(c[2] for c in candidates)]
+        clauses = [skeleton(c) for c in clauses] if len(clauses) > 1 else []
+        texts = [skeleton(norm) or "(empty message)", *clauses, *(c[2] for c in candidates)]
         vectors = self.encoder.encode(texts)
         whole, clause_vectors = vectors[0], vectors[1 : 1 + len(clauses)]
         by_meaning = self.vocabulary.by_meaning(
@@ -98,6 +99,8 @@ class Understander:
         query_words = [
             t for _s, _e, t in tokens(working) if is_content_word(t) and t not in exclude_terms
         ]
+        says_what = bool(include or gender or query_words)
+        intents = _with_structure(intents, include, references, says_what=says_what)
         understanding = Understanding(
             text=text,
             intents=intents,
@@ -133,6 +136,20 @@ def _item_ask(ranked: Sequence[IntentScore], *, wants_kind: bool) -> str:
     return best
 
 
+def _with_structure(intents: list[str], include, references, *, says_what: bool) -> list[str]:
+    """What the words' structure says where the wording's meaning cannot: a refinement that
+    names a kind of item ("shoes without heels") asks for those items, a search anchored on a
+    shown item ("the third dress but in red") asks for items like it, and a "search" that
+    names nothing wanted ("no sandals please") narrows what was shown."""
+    if intents == ["refine"] and _names_kind(include):
+        return ["search"]
+    if intents == ["search"] and any(r.type in ("result", "item") for r in references):
+        return ["similar"]
+    if intents == ["search"] and not says_what:
+        return ["refine"]
+    return intents
+
+
 def _names_kind(include: Mapping[str, list[str]]) -> bool:
     return any(include.get(a) for a in KIND_ATTRIBUTES)
 
@@ -165,19 +182,26 @@ def _style_label(norm: str) -> str | None:
     return None
 
 
-_MATCHERS: ReloadingCache[IntentMatcher] = ReloadingCache()
+_MATCHERS: ReloadingCache[IntentMatcher] = ReloadingCache(maxsize=4)
 _UNDERSTANDERS: ReloadingCache[Understander] = ReloadingCache(maxsize=4)
 
 
-def intent_matcher(encoder: SentenceEncoder) -> IntentMatcher:
-    """The example phrases' embeddings, computed once per process (and per examples file)."""
+def intent_matcher(encoder: SentenceEncoder, vocabulary: Vocabulary) -> IntentMatcher:
+    """The example phrases' embeddings (as skeletons in this vocabulary), computed once per
+    process, examples file and catalog vocabulary."""
     path = examples_path()
-    key = (file_stamp(path), id(encoder))
-    return _MATCHERS.get(key, lambda: IntentMatcher.from_data(load_examples(path), encoder))
+    key = (file_stamp(path), id(encoder), vocabulary.fingerprint)
+    return _MATCHERS.get(
+        key, lambda: IntentMatcher.from_data(load_examples(path), encoder, vocabulary.skeleton)
+    )
+
+
+def understander_for(known_values: KnownValues) -> Understander:
+    """The process-wide reader for these catalog values (a few catalogs kept, newest last)."""
+    key = tuple((a, tuple(known_values.get(a, ()))) for a in ATTRIBUTES)
+    return _UNDERSTANDERS.get(key, lambda: Understander(known_values))
 
 
 def understand(text: str, known_values: KnownValues) -> Understanding:
     """One message understood against these catalog values (the process-wide encoder)."""
-    key = tuple((a, tuple(known_values.get(a, ()))) for a in ATTRIBUTES)
-    understander = _UNDERSTANDERS.get(key, lambda: Understander(known_values))
-    return understander.understand(text)
+    return understander_for(known_values).understand(text)

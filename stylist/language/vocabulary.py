@@ -10,6 +10,7 @@ known phrase; a close enough, clear enough winner counts ("stilettos" -> Heels).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -69,6 +70,7 @@ class Vocabulary:
     known: dict[str, tuple[str, ...]]
     phrases: dict[str, Values]
     sources: dict[str, str]
+    fingerprint: str  # what the phrase table says, for caches keyed on it
     _ordered: list[str] = field(default_factory=list)
     _vectors: np.ndarray | None = None
 
@@ -98,7 +100,10 @@ class Vocabulary:
                 key = normalise(phrase)
                 phrases[key] = values
                 sources[key] = "synonym"
-        vocabulary = cls(known, phrases, sources)
+        fingerprint = hashlib.sha256(
+            json.dumps(sorted(phrases.items()), sort_keys=True).encode()
+        ).hexdigest()
+        vocabulary = cls(known, phrases, sources, fingerprint)
         vocabulary._ordered = sorted(phrases, key=lambda p: (-len(p), p))
         return vocabulary
 
@@ -121,6 +126,20 @@ class Vocabulary:
                 )
                 working = blank(working, start, end)
         return sorted(mentions, key=lambda m: m.start), working
+
+    def skeleton(self, norm: str) -> str:
+        """The message with each catalog phrase replaced by one stand-in word per attribute.
+
+        Intents are about the ask, not the item: "a handbag for a party" and "beige trousers
+        for work" are the same ask. The intent matcher compares skeletons of messages with
+        skeletons of its examples, so the catalog's words (and a catalog's own vocabulary) do
+        not pull a message towards the example that happens to share them.
+        """
+        mentions, _ = self.find(norm)
+        out = norm
+        for mention in sorted(mentions, key=lambda m: -m.start):
+            out = out[: mention.start] + _stand_in(mention.values) + out[mention.end :]
+        return " ".join(out.split()) or norm
 
     # --- by meaning ------------------------------------------------------------------------
     def meaning_candidates(self, working: str) -> list[tuple[int, int, str]]:
@@ -165,6 +184,17 @@ class Vocabulary:
             if score >= MEANING_MIN_SIMILARITY and score - runner_up >= MEANING_MIN_MARGIN:
                 mentions.append(Mention(start, end, text, best_values, "meaning", score))
         return mentions
+
+
+# One ordinary word per kind of catalog phrase (see `Vocabulary.skeleton`).
+STAND_INS = {"kind": "clothes", "baseColour": "red", "usage": "party", "season": "summer",
+             "gender": "men"}  # fmt: skip
+
+
+def _stand_in(values: Values) -> str:
+    if any(a in KIND_ATTRIBUTES for a in values):
+        return STAND_INS["kind"]
+    return next((STAND_INS[a] for a in STAND_INS if a in values), STAND_INS["kind"])
 
 
 def word_forms(value: str) -> set[str]:
