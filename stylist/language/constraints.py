@@ -19,7 +19,7 @@ from stylist.language.vocabulary import KIND_ATTRIBUTES, Mention
 
 _NUM = r"(\d+(?:\.\d+)?)"
 _CURRENCY = r"(?:\$|usd\b|dollars?\b|bucks\b|eur\b|euros?\b|€|£|pounds?\b)"
-_AMOUNT = rf"[$€£]?\s*{_NUM}\s*(?:k\b)?\s*{_CURRENCY}?"
+_AMOUNT = rf"[$€£]?\s*{_NUM}\s*{_CURRENCY}?"
 # Checked in order; each consumes its words so that "from $20 to $50" is not also "min $20".
 _PRICE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(rf"\b(?:between|from)\s+{_AMOUNT}\s*(?:and|to|-|–)\s*{_AMOUNT}"), "range"),
@@ -55,7 +55,8 @@ _RELATIVE = [
         re.compile(
             r"\b(?:cheaper|less\s+expensive|more\s+affordable|lower\s+price[ds]?|"
             r"too\s+(?:expensive|pricey|much)|budget|affordable|inexpensive|cheap|"
-            r"on\s+a\s+budget|less\s+pricey|lower\s+budget|not\s+(?:so|as|that)\s+(?:expensive|pricey))\b"
+            r"on\s+a\s+budget|less\s+pricey|lower\s+budget|"
+            r"not\s+(?:so|as|that)\s+(?:expensive|pricey))\b"
         ),
         "cheaper",
     ),
@@ -77,8 +78,6 @@ def read_price(working: str) -> tuple[PriceConstraint | None, str]:
         if match is None:
             continue
         numbers = [float(g) for g in match.groups() if g is not None]
-        if "k" in match.group(0).split():
-            numbers = [n * 1000 for n in numbers]
         if kind == "range" and len(numbers) >= 2:
             low, high = sorted(numbers[:2])
         elif kind == "max" and high is None:
@@ -195,11 +194,13 @@ _ATTRIBUTE_WORDS: dict[str, str] = {
 _ATTR = "|".join(sorted(map(re.escape, _ATTRIBUTE_WORDS), key=len, reverse=True))
 _RESET_PATTERNS = [
     re.compile(
-        rf"\b(?:any|whatever|every|all)\s+(?:other\s+)?({_ATTR})s?\b(?:\s+(?:is\s+)?(?:fine|ok|okay|works|will\s+do))?"
+        rf"\b(?:any|whatever|every|all)\s+({_ATTR})s?\b"
+        r"(?:\s+(?:is\s+)?(?:fine|ok|okay|works|will\s+do))?"
     ),
     re.compile(rf"\b(?:the\s+)?({_ATTR})\s+(?:doesn't|does\s+not|don't|do\s+not)\s+matter\b"),
     re.compile(
-        rf"\b(?:forget|drop|remove|ignore|clear|lose|never\s*mind|skip)\s+(?:about\s+)?(?:the\s+|that\s+|my\s+)?({_ATTR})(?:\s+(?:filter|limit|thing|part|constraint))?\b"
+        r"\b(?:forget|drop|remove|ignore|clear|lose|never\s*mind|skip)\s+(?:about\s+)?"
+        rf"(?:the\s+|that\s+|my\s+)?({_ATTR})(?:\s+(?:filter|limit|thing|part|constraint))?\b"
     ),
     re.compile(
         rf"\b(?:i\s+)?(?:don't|do\s+not)\s+care\s+(?:about\s+)?(?:the\s+|what\s+)?({_ATTR})\b"
@@ -207,13 +208,16 @@ _RESET_PATTERNS = [
     re.compile(rf"\bno\s+({_ATTR})\s+(?:limit|filter|preference|constraint)s?\b"),
 ]
 _RESET_ALL = re.compile(
-    r"\b(?:start\s+(?:over|again|afresh)|from\s+scratch|clear\s+(?:all\s+|the\s+|my\s+)?(?:filters|constraints|everything)|"
-    r"reset(?:\s+(?:all|everything|the\s+filters|filters))?|forget\s+(?:all\s+(?:of\s+)?)?(?:everything|all\s+that|that|it\s+all)|"
-    r"remove\s+(?:all\s+)?(?:the\s+)?filters|no\s+filters|drop\s+(?:all\s+)?(?:the\s+)?filters|scratch\s+that)\b"
+    r"\b(?:start\s+(?:over|again|afresh)|from\s+scratch|"
+    r"clear\s+(?:all\s+|the\s+|my\s+)?(?:filters|constraints|everything)|"
+    r"reset(?:\s+(?:all|everything|the\s+filters|filters))?|"
+    r"forget\s+(?:all\s+(?:of\s+)?)?(?:everything|all\s+that|that|it\s+all)|"
+    r"(?:remove|drop)\s+(?:all\s+)?(?:the\s+)?filters|no\s+filters|scratch\s+that)\b"
 )
 _CORRECTION = re.compile(
-    r"^\s*(?:no|nope|wait|hmm)\s*[,.!]|^\s*(?:oops|sorry)\b|\b(?:i\s+meant|i\s+mean|actually|no\s+wait|"
-    r"i\s+said|correction|rather|instead|make\s+(?:it|that)|change\s+(?:it|that)\s+to|"
+    r"^\s*(?:no|nope|wait|hmm)\s*[,.!]|^\s*(?:oops|sorry)\b|"
+    r"\b(?:i\s+meant|i\s+mean|actually|no\s+wait|i\s+said|correction|rather|instead|"
+    r"make\s+(?:it|that)|change\s+(?:it|that)\s+to|"
     r"switch\s+to|not\s+that)\b"
 )
 
@@ -251,7 +255,7 @@ _NEGATION = re.compile(
     r"(?:i'm|i\s+am|im)\s+not\s+(?:a\s+fan\s+of|into|keen\s+on)|not\s+a\s+fan\s+of|"
     r"(?:anything|everything|something)\s+(?:but|except|other\s+than)|except(?:\s+for)?|"
     r"other\s+than|apart\s+from|excluding|exclude|without|w/o|avoid(?:ing)?|skip|"
-    r"(?:don't|do\s+not|dont|stop)\s+(?:show|showing|give|giving|send|suggest|suggesting)(?:\s+me)?|"
+    r"(?:don't|do\s+not|dont|stop)\s+(?:show|give|send|suggest)(?:ing)?(?:\s+me)?|"
     r"no\s+more|none\s+of|nothing|neither|nor|never|not|no)\b"
 )
 # Words a negation's scope passes over ("not in red or blue please", "no black, grey or navy").

@@ -41,15 +41,16 @@ _DET = r"(?:the|that|this|those|these|your|my)"
 
 _PHOTO_NUMBER = re.compile(rf"\b(?:{_DET}\s+)?{_PHOTO}\s*(?:#|no\.?|number)?\s*(\d{{1,2}})\b")
 _PHOTO_ORDINAL = re.compile(
-    rf"\b(?:{_DET}\s+)?({_ORD}|previous|earlier|other|older|latest|newest|new|current)\s+{_PHOTO}\b"
+    rf"\b(?:{_DET}\s+)?({_ORD}|previous|earlier|other|older|latest|newest|new|current)"
+    rf"\s+{_PHOTO}\b"
 )
 _PHOTO_EARLIER = re.compile(
     rf"\b{_DET}\s+{_PHOTO}\s+(?:that\s+)?i\s+(?:sent|uploaded|shared|showed|attached|gave)"
     r"(?:\s+you)?\s+(?:earlier|before|previously|first|last\s+time|a\s+while\s+ago)\b"
 )
 _PHOTO_PLAIN = re.compile(
-    rf"\b(?:{_DET}\s+)?{_PHOTO}\s+(?:that\s+)?i\s+(?:just\s+)?(?:sent|uploaded|shared|attached)(?:\s+you)?\b"
-    rf"|\b(?:this|that|my|the)\s+{_PHOTO}\b"
+    rf"\b(?:{_DET}\s+)?{_PHOTO}\s+(?:that\s+)?i\s+(?:just\s+)?(?:sent|uploaded|shared|attached)"
+    rf"(?:\s+you)?\b|\b(?:this|that|my|the)\s+{_PHOTO}\b"
 )
 _FIRST_N = re.compile(rf"\b(?:the\s+)?(?:first|top)\s+({'|'.join(_COUNTS)})(?:\s+{_ITEM_NOUN})?\b")
 _NUMBERED = re.compile(
@@ -57,67 +58,66 @@ _NUMBERED = re.compile(
 )
 
 
-def read_references(
-    working: str, kind_phrases: Mapping[str, Mapping[str, tuple[str, ...]]]
-) -> tuple[list[Reference], str]:
-    """References in `working`, in the order they were said; their words are blanked."""
-    found: list[tuple[int, Reference]] = []
+_SHOWN = r"(?:you|u)\s+(?:just\s+)?(?:showed|suggested|found|sent|picked|recommended)(?:\s+me)?"
 
-    def take(match: re.Match[str], ref: Reference) -> None:
-        nonlocal working
-        found.append((match.start(), ref))
-        working = blank(working, *match.span())
 
-    for match in list(_PHOTO_EARLIER.finditer(working)):
-        take(match, PhotoRef(index=None, earlier=True))
-    for match in list(_PHOTO_NUMBER.finditer(working)):
-        take(match, PhotoRef(index=int(match.group(1))))
-    for match in list(_PHOTO_ORDINAL.finditer(working)):
-        word = match.group(1)
-        if word in ("previous", "earlier", "other", "older"):
+class ReferenceReader:
+    """Reads references; built once per catalog vocabulary (its kind words are in the patterns)."""
+
+    def __init__(self, kind_phrases: Mapping[str, Mapping[str, tuple[str, ...]]]) -> None:
+        self.kind_phrases = kind_phrases
+        kinds = "|".join(sorted(map(re.escape, kind_phrases), key=len, reverse=True)) or "(?!x)x"
+        self._ordinal = re.compile(
+            rf"\b(?:(?:the|that|this)\s+)?({_ORD})(?:\s+and\s+(?:the\s+)?({_ORD}))?"
+            rf"(?:\s+({_ITEM_NOUN}|{kinds}))?\b"
+        )
+        # "that bag", "those red shoes", "the bag you showed me"
+        self._demonstrative = re.compile(
+            rf"\b(?:that|those)\s+(?:\w+\s+)?({kinds})\b(?:\s+{_SHOWN})?"
+            rf"|\bthe\s+(?:\w+\s+)?({kinds})\s+{_SHOWN}\b"
+        )
+
+    def read(self, working: str) -> tuple[list[Reference], str]:
+        """References in `working`, in the order they were said; their words are blanked."""
+        found: list[tuple[int, Reference]] = []
+
+        def take(match: re.Match[str], *refs: Reference) -> None:
+            nonlocal working
+            found.extend((match.start() + i, ref) for i, ref in enumerate(refs))
+            working = blank(working, *match.span())
+
+        for match in list(_PHOTO_EARLIER.finditer(working)):
             take(match, PhotoRef(index=None, earlier=True))
-        elif word in _ORDINALS:
-            take(match, PhotoRef(index=_ORDINALS[word]))
-        else:
+        for match in list(_PHOTO_NUMBER.finditer(working)):
+            take(match, PhotoRef(index=int(match.group(1))))
+        for match in list(_PHOTO_ORDINAL.finditer(working)):
+            word = match.group(1)
+            if word in ("previous", "earlier", "other", "older"):
+                take(match, PhotoRef(index=None, earlier=True))
+            else:
+                take(match, PhotoRef(index=_ORDINALS.get(word, -1)))
+        for match in list(_PHOTO_PLAIN.finditer(working)):
             take(match, PhotoRef(index=-1))
-    for match in list(_PHOTO_PLAIN.finditer(working)):
-        take(match, PhotoRef(index=-1))
-    for match in list(_FIRST_N.finditer(working)):
-        take(match, ResultRef(first_n=_COUNTS[match.group(1)]))
+        for match in list(_FIRST_N.finditer(working)):
+            take(match, ResultRef(first_n=_COUNTS[match.group(1)]))
+        for match in list(self._ordinal.finditer(working)):
+            said, second, noun = match.group(0), match.group(2), match.group(3)
+            # A bare "first" ("first, show me shoes") is no reference: it needs "the" or a noun.
+            if not (said.startswith(("the ", "that ", "this ")) or second or noun):
+                continue
+            kind = self._kind(noun if noun in self.kind_phrases else None)
+            positions = [_ORDINALS[match.group(1)], *([_ORDINALS[second]] if second else [])]
+            take(match, *(ResultRef(position=p, **kind) for p in positions))
+        for match in list(_NUMBERED.finditer(working)):
+            number = int(match.group(1))
+            small = 1 <= number <= MAX_POSITION
+            take(match, ResultRef(position=number) if small else ItemRef(item_id=number))
+        for match in list(self._demonstrative.finditer(working)):
+            take(match, ResultRef(**self._kind(match.group(1) or match.group(2))))
+        return [ref for _, ref in sorted(found, key=lambda t: t[0])], working
 
-    kinds = "|".join(sorted(map(re.escape, kind_phrases), key=len, reverse=True)) or "(?!x)x"
-    ordinal_ref = re.compile(
-        rf"\b(?:(?:the|that|this)\s+)?({_ORD})(?:\s+and\s+(?:the\s+)?({_ORD}))?"
-        rf"(?:\s+({_ITEM_NOUN}|{kinds}))?\b"
-    )
-    for match in list(ordinal_ref.finditer(working)):
-        said, noun = match.group(0), match.group(3)
-        # A bare "first" ("first, show me shoes") is no reference: it needs "the" or a noun.
-        if not (said.startswith(("the ", "that ", "this ")) or match.group(2) or noun):
-            continue
-        kind_args = _kind(noun if noun in kind_phrases else None, kind_phrases)
-        found.append((match.start(), ResultRef(position=_ORDINALS[match.group(1)], **kind_args)))
-        if match.group(2):
-            second = ResultRef(position=_ORDINALS[match.group(2)], **kind_args)
-            found.append((match.start() + 1, second))
-        working = blank(working, *match.span())
-    for match in list(_NUMBERED.finditer(working)):
-        number = int(match.group(1))
-        ref = ResultRef(position=number) if 1 <= number <= MAX_POSITION else ItemRef(item_id=number)
-        take(match, ref)
-
-    demonstrative = re.compile(
-        rf"\b(?:that|those)\s+(?:\w+\s+)?({kinds})\b(?:\s+(?:you|u)\s+(?:showed|suggested|found|sent|picked|recommended)(?:\s+me)?)?"
-        rf"|\bthe\s+(?:\w+\s+)?({kinds})\s+(?:you|u)\s+(?:just\s+)?(?:showed|suggested|found|sent|picked|recommended)(?:\s+me)?\b"
-    )
-    for match in list(demonstrative.finditer(working)):
-        kind = match.group(1) or match.group(2)
-        take(match, ResultRef(**_kind(kind, kind_phrases)))
-    return [ref for _, ref in sorted(found, key=lambda t: t[0])], working
-
-
-def _kind(phrase: str | None, kind_phrases) -> dict:
-    if not phrase:
-        return {}
-    values = kind_phrases.get(phrase, {})
-    return {"kind": phrase, "kind_values": {a: list(v) for a, v in values.items()}}
+    def _kind(self, phrase: str | None) -> dict:
+        if not phrase:
+            return {}
+        values = self.kind_phrases.get(phrase, {})
+        return {"kind": phrase, "kind_values": {a: list(v) for a, v in values.items()}}

@@ -32,7 +32,7 @@ def tokens(working: str) -> Iterator[tuple[int, int, str]]:
 
 
 def phrase_pattern(phrase: str) -> re.Pattern[str]:
-    """`phrase` as whole words (an apostrophe or hyphen joins a word, so "men" is not in "women's")."""
+    """`phrase` as whole words (an apostrophe or hyphen joins a word: no "men" in "women's")."""
     return re.compile(r"(?<![\w'-])" + re.escape(phrase) + r"(?![\w'-])")
 
 

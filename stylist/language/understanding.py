@@ -3,9 +3,10 @@
 Readers run in a fixed order on one working copy of the message, each blanking the words it
 used: references ("the second one", "photo 2") → comparatives ("less formal", "not that
 formal") → resets and corrections ("actually, any colour") → price ("under 60", "cheaper") →
-negation cues → catalog words (values and synonyms) → the leftover words by meaning. The whole message, its
-clauses and the leftover phrases are then embedded in ONE encoder call (cached per text), and
-the intent matcher decides what to do.
+negation cues → catalog words (values and synonyms) → the leftover words by meaning. The
+whole message's skeleton (catalog words replaced by stand-ins), its clauses and the leftover
+phrases are then embedded in ONE encoder call (cached per text), and the intent matcher
+decides what to do; a few rules of structure settle what meaning alone cannot.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from stylist.language.intents import (
     load_examples,
     split_clauses,
 )
-from stylist.language.references import read_references
+from stylist.language.references import ReferenceReader
 from stylist.language.result import IntentScore, Understanding
 from stylist.language.sentence_encoder import SentenceEncoder, get_sentence_encoder
 from stylist.language.text import blank, is_content_word, normalise, tokens
@@ -40,7 +41,8 @@ KnownValues = Mapping[str, Sequence[str]]
 
 _QUOTED = re.compile(r"[\"']([^\"']{1,40})[\"']")
 _MY_STYLE = re.compile(
-    r"\b(?:my|our)\s+(?:own\s+)?([a-z0-9][\w-]*(?:\s[a-z0-9][\w-]*)?)\s+(?:style|look|vibe|aesthetic)\b"
+    r"\b(?:my|our)\s+(?:own\s+)?([a-z0-9][\w-]*(?:\s[a-z0-9][\w-]*)?)\s+"
+    r"(?:style|look|vibe|aesthetic)\b"
     r"|\b(?:style|look)\s+(?:called|named)\s+([a-z0-9][\w-]*)"
     r"|\b(?:style|look):\s*([a-z0-9][\w-]*)"
     r"|\bcall\s+(?:this|it|these|them)\s+(?:style\s+)?([a-z0-9][\w-]*)"
@@ -60,13 +62,14 @@ class Understander:
     ) -> None:
         self.encoder = encoder or get_sentence_encoder()
         self.vocabulary = Vocabulary.build(known_values, synonyms)
+        self.references = ReferenceReader(self.vocabulary.kind_phrases)
         self.matcher = matcher or intent_matcher(self.encoder, self.vocabulary)
         self.vocabulary.phrase_vectors(self.encoder)  # once, not on the first message
 
     def understand(self, text: str) -> Understanding:
         norm = normalise(text)
         working = norm
-        references, working = read_references(working, self.vocabulary.kind_phrases)
+        references, working = self.references.read(working)
         comparatives, working = read_comparatives(working)
         resets, working = read_resets(working)
         price, working = read_price(working)
