@@ -62,6 +62,8 @@ def main() -> None:
         "cores": os.cpu_count(),
         "load_encoder_s": round(loaded - started, 2),
         "build_understander_s": round(ready - loaded, 2),
+        "intent_examples": len(understander.matcher.examples),
+        "intent_leave_one_out": vars(understander.matcher.calibration),
     }
     for label, threads in (
         ("threads_1", 1),

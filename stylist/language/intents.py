@@ -1,8 +1,8 @@
 """Intents by meaning: a message is matched to example phrases (`intent_examples.json`).
 
 Each intent's score is the mean cosine of the message to its `top_k` nearest examples; the
-confidence is a softmax over those scores (temperature from the data file), so a clear winner
-is near 1 and a tie near 1/2. A message no intent explains well (best score below
+confidence is a softmax over those scores, its temperature fitted by leave-one-out over the
+examples themselves (`IntentMatcher.calibrate`), so a clear winner is near 1 and a tie near 1/2. A message no intent explains well (best score below
 `min_similarity`), or one two intents explain equally well (gap below `min_margin`), gets
 "clarify": the stylist asks one short question instead of searching for the wrong thing.
 A message with two asks ("what is this and what goes with it?") is split into clauses, and
@@ -41,6 +41,16 @@ class IntentDecision:
     ranked: list[IntentScore]  # the whole message's scores, best first
 
 
+@dataclass(frozen=True)
+class Calibration:
+    """Leave-one-out over the examples: the fitted temperature, how often the nearest other
+    examples name the right intent, and the mean confidence the matcher then gives."""
+
+    temperature: float
+    accuracy: float
+    mean_confidence: float
+
+
 @dataclass
 class IntentMatcher:
     labels: list[str]  # one per example
@@ -49,7 +59,8 @@ class IntentMatcher:
     min_similarity: float
     min_margin: float
     top_k: int
-    temperature: float
+    temperature: float  # softmax temperature for confidences (fitted by `calibrate`)
+    calibration: Calibration | None = None
 
     @classmethod
     def from_data(
@@ -59,15 +70,50 @@ class IntentMatcher:
         the caller applies it to messages (e.g. `Vocabulary.skeleton` after `normalise`)."""
         labels = [i for i, phrases in data["intents"].items() for _ in phrases]
         examples = [p for phrases in data["intents"].values() for p in phrases]
-        return cls(
+        matcher = cls(
             labels,
             examples,
             encoder.encode([rewrite(normalise(e)) for e in examples]),
             float(data["min_similarity"]),
             float(data["min_margin"]),
             int(data["top_k"]),
-            float(data["temperature"]),
+            temperature=1.0,
         )
+        matcher.calibration = matcher.calibrate()
+        matcher.temperature = matcher.calibration.temperature
+        return matcher
+
+    def calibrate(self) -> Calibration:
+        """The softmax temperature, from leave-one-out over the examples.
+
+        Each example is scored against all the others; the softmax temperature that gives the
+        true intents the highest mean log-probability is the one whose confidences best match
+        how often the matcher is right on phrasings it has not seen.
+        """
+        similarity = self.vectors @ self.vectors.T
+        np.fill_diagonal(similarity, -np.inf)
+        labels = np.asarray(self.labels)
+        scores = np.stack(
+            [
+                np.sort(similarity[:, labels == intent], axis=1)[:, ::-1][:, : self.top_k].mean(1)
+                for intent in self.intents
+            ],
+            axis=1,
+        )
+        scores = np.where(np.isfinite(scores), scores, -1.0)  # an intent with one example
+        truth = np.array([self.intents.index(label) for label in self.labels])
+        accuracy = float((scores.argmax(1) == truth).mean())
+        best = Calibration(1.0, accuracy, float("nan"))
+        best_nll = np.inf
+        for temperature in np.geomspace(0.005, 0.5, 60):
+            logits = scores / temperature
+            logits -= logits.max(1, keepdims=True)
+            log_p = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+            nll = -float(log_p[np.arange(len(truth)), truth].mean())
+            if nll < best_nll:
+                confidence = float(np.exp(log_p.max(1)).mean())
+                best, best_nll = Calibration(float(temperature), accuracy, confidence), nll
+        return best
 
     @property
     def intents(self) -> list[str]:

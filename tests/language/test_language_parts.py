@@ -63,7 +63,6 @@ def test_intents_come_from_example_phrases_as_data(sentence_encoder, understande
         "min_similarity": 0.5,
         "min_margin": 0.02,
         "top_k": 1,
-        "temperature": 0.05,
         "intents": {
             "help": ["what can you do", "how does this work"],
             "small_talk": ["hello", "thanks a lot"],
@@ -74,6 +73,13 @@ def test_intents_come_from_example_phrases_as_data(sentence_encoder, understande
     assert matcher.decide(sentence_encoder.vector("what are you able to do")).intents == ["help"]
     unrelated = matcher.decide(sentence_encoder.vector("quarterly tax report for 2019"))
     assert unrelated.intents == ["clarify"]
+
+
+def test_confidence_is_calibrated_on_phrasings_the_matcher_has_not_seen(understander):
+    # Leave-one-out over the examples: the mean confidence should match how often it is right.
+    calibration = understander.matcher.calibration
+    assert calibration.accuracy > 0.6
+    assert abs(calibration.mean_confidence - calibration.accuracy) < 0.1
 
 
 def test_example_embeddings_are_computed_once_per_process(sentence_encoder, understander):
