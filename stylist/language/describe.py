@@ -104,9 +104,11 @@ def describe(u: Understanding) -> str:
     if u.query_text and "teach_style" not in u.intents:
         head = " ".join(w for w in (head, f"matching “{u.query_text}”") if w)
     extras = [u.price.relative] if u.price and u.price.relative else []
-    excluded = [v.lower() for values in u.exclude.values() for v in values] + u.exclude_terms
-    if excluded:
+    excluded = [v.lower() for a, vs in u.exclude.items() if a != "gender" for v in vs]
+    if excluded := excluded + u.exclude_terms:
         extras.append("no " + _either(excluded))
+    if genders := u.exclude.get("gender"):
+        extras.append("not for " + _either([g.lower() for g in genders]))
     extras += [_DIRECTIONS[(c.dimension, c.direction)] for c in u.comparatives]
     if "clear_constraints" not in u.intents:
         extras += [_RESET_WORDS.get(r, f"any {r}") for r in u.reset]

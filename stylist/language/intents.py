@@ -67,7 +67,7 @@ class IntentMatcher:
         cls, data: Mapping, encoder, rewrite: Callable[[str], str] = normalise
     ) -> IntentMatcher:
         """Matcher over the examples in `data`; `rewrite` is applied to every example exactly as
-        the caller applies it to messages (e.g. `Vocabulary.skeleton` after `normalise`)."""
+        the caller applies it to messages (e.g. `SkeletonWriter` after `normalise`)."""
         labels = [i for i, phrases in data["intents"].items() for _ in phrases]
         examples = [p for phrases in data["intents"].values() for p in phrases]
         matcher = cls(

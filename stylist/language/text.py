@@ -61,5 +61,7 @@ STOPWORDS = frozenset(
     same price cheap cheaper colour color colours colors shade shades tone size sizes
     someone somebody people person day days time today tonight tomorrow weekend's
     okay alright well um uh hmm oh ah work works working weather
+    describe description caption compare tag tags identify label complete finish combine teach
+    learn remember save call classify filter filters filtering reset clear start help
     """.split()
 )

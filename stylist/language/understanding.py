@@ -4,7 +4,7 @@ Readers run in a fixed order on one working copy of the message, each blanking t
 used: references ("the second one", "photo 2") → comparatives ("less formal", "not that
 formal") → resets and corrections ("actually, any colour") → price ("under 60", "cheaper") →
 negation cues → catalog words (values and synonyms) → the leftover words by meaning. The
-whole message's skeleton (catalog words replaced by stand-ins), its clauses and the leftover
+whole message's skeleton (catalog words and references replaced by stand-ins), its clauses and the leftover
 phrases are then embedded in ONE encoder call (cached per text), and the intent matcher
 decides what to do; a few rules of structure settle what meaning alone cannot.
 """
@@ -33,6 +33,7 @@ from stylist.language.intents import (
 from stylist.language.references import ReferenceReader
 from stylist.language.result import IntentScore, Understanding
 from stylist.language.sentence_encoder import SentenceEncoder, get_sentence_encoder
+from stylist.language.skeleton import SkeletonWriter
 from stylist.language.text import blank, is_content_word, normalise, tokens
 from stylist.language.vocabulary import KIND_ATTRIBUTES, Mention, Vocabulary
 from stylist.process_cache import ReloadingCache, file_stamp
@@ -63,6 +64,7 @@ class Understander:
         self.encoder = encoder or get_sentence_encoder()
         self.vocabulary = Vocabulary.build(known_values, synonyms)
         self.references = ReferenceReader(self.vocabulary.kind_phrases)
+        self.skeleton = SkeletonWriter(self.vocabulary, self.references)
         self.matcher = matcher or intent_matcher(self.encoder, self.vocabulary)
         self.vocabulary.phrase_vectors(self.encoder)  # once, not on the first message
 
@@ -77,7 +79,7 @@ class Understander:
         mentions, working = self.vocabulary.find(working)
         candidates = self.vocabulary.meaning_candidates(working)
 
-        skeleton = self.vocabulary.skeleton
+        skeleton = self.skeleton
         clauses = split_clauses(norm)
         clauses = [skeleton(c) for c in clauses] if len(clauses) > 1 else []
         texts = [skeleton(norm) or "(empty message)", *clauses, *(c[2] for c in candidates)]
@@ -194,8 +196,9 @@ def intent_matcher(encoder: SentenceEncoder, vocabulary: Vocabulary) -> IntentMa
     process, examples file and catalog vocabulary."""
     path = examples_path()
     key = (file_stamp(path), id(encoder), vocabulary.fingerprint)
+    skeleton = SkeletonWriter(vocabulary, ReferenceReader(vocabulary.kind_phrases))
     return _MATCHERS.get(
-        key, lambda: IntentMatcher.from_data(load_examples(path), encoder, vocabulary.skeleton)
+        key, lambda: IntentMatcher.from_data(load_examples(path), encoder, skeleton)
     )
 
 

@@ -127,20 +127,6 @@ class Vocabulary:
                 working = blank(working, start, end)
         return sorted(mentions, key=lambda m: m.start), working
 
-    def skeleton(self, norm: str) -> str:
-        """The message with each catalog phrase replaced by one stand-in word per attribute.
-
-        Intents are about the ask, not the item: "a handbag for a party" and "beige trousers
-        for work" are the same ask. The intent matcher compares skeletons of messages with
-        skeletons of its examples, so the catalog's words (and a catalog's own vocabulary) do
-        not pull a message towards the example that happens to share them.
-        """
-        mentions, _ = self.find(norm)
-        out = norm
-        for mention in sorted(mentions, key=lambda m: -m.start):
-            out = out[: mention.start] + _stand_in(mention.values) + out[mention.end :]
-        return " ".join(out.split()) or norm
-
     # --- by meaning ------------------------------------------------------------------------
     def meaning_candidates(self, working: str) -> list[tuple[int, int, str]]:
         """Runs of content words left in `working` (each up to MAX_MEANING_WORDS words)."""
@@ -184,17 +170,6 @@ class Vocabulary:
             if score >= MEANING_MIN_SIMILARITY and score - runner_up >= MEANING_MIN_MARGIN:
                 mentions.append(Mention(start, end, text, best_values, "meaning", score))
         return mentions
-
-
-# One ordinary word per kind of catalog phrase (see `Vocabulary.skeleton`).
-STAND_INS = {"kind": "clothes", "baseColour": "red", "usage": "party", "season": "summer",
-             "gender": "men"}  # fmt: skip
-
-
-def _stand_in(values: Values) -> str:
-    if any(a in KIND_ATTRIBUTES for a in values):
-        return STAND_INS["kind"]
-    return next((STAND_INS[a] for a in STAND_INS if a in values), STAND_INS["kind"])
 
 
 def word_forms(value: str) -> set[str]:

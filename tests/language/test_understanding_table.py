@@ -239,7 +239,7 @@ CASES = [
 
 KNOWN_FAILURES: dict[str, str] = {
     "something cheaper in blue": "the matcher ranks similar ('same style but cheaper') over refine",
-    "compare the first two": "there is no compare intent; the matcher says similar",
+    "compare the first two": "there is no compare intent; the matcher picks caption",
     "show me ones like this in black": "the skeleton 'ones like this in red' is nearer refine's 'in blue instead'",
     "anything similar but cheaper": "nearer refine's 'cheaper please' than similar's 'same style but cheaper'",
 }
