@@ -163,6 +163,7 @@ CASES = [
     Case("caption the photo I sent earlier", ["caption"], refs=[PhotoRef(index=None, earlier=True)]),
     Case("describe photo 2", ["caption"], refs=[PhotoRef(index=2)]),
     Case("what goes with the last one", ["outfit"], refs=[ResultRef(position=-1)]),
+    Case("what goes with photo 1 and photo 2", ["outfit"], refs=[PhotoRef(index=1), PhotoRef(index=2)]),
     Case("find something similar to item 15970", ["similar"], refs=[ItemRef(item_id=15970)]),
     Case("the third dress but in red", ["similar"], include={"baseColour": ["Red"]},
          refs=[ResultRef(position=3, kind="dress", kind_values={"articleType": ["Dresses"]})]),
