@@ -40,6 +40,10 @@ from stylist.process_cache import ReloadingCache, file_stamp
 
 KnownValues = Mapping[str, Sequence[str]]
 
+# A chat message asks a few things; a pasted essay must not cost an encoder call per sentence.
+MAX_CLAUSES = 4
+MAX_LOOKUPS = 8
+
 _QUOTED = re.compile(r"[\"']([^\"']{1,40})[\"']")
 _MY_STYLE = re.compile(
     r"\b(?:my|our)\s+(?:own\s+)?([a-z0-9][\w-]*(?:\s[a-z0-9][\w-]*)?)\s+"
@@ -77,10 +81,10 @@ class Understander:
         price, working = read_price(working)
         cues, working = negation_cues(working)
         mentions, working = self.vocabulary.find(working)
-        candidates = self.vocabulary.meaning_candidates(working)
+        candidates = self.vocabulary.meaning_candidates(working)[:MAX_LOOKUPS]
 
         skeleton = self.skeleton
-        clauses = split_clauses(norm)
+        clauses = split_clauses(norm)[:MAX_CLAUSES]
         clauses = [skeleton(c) for c in clauses] if len(clauses) > 1 else []
         texts = [skeleton(norm) or "(empty message)", *clauses, *(c[2] for c in candidates)]
         vectors = self.encoder.encode(texts)
