@@ -1,0 +1,37 @@
+"""The real MiniLM from the installed wheel, loaded once for the language tests."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import pytest
+
+
+def demo_known_values() -> dict[str, list[str]]:
+    """The demo catalog's values per attribute, as `Catalog.known_values` would list them."""
+    vocab = json.loads(resources.files("stylist.catalog").joinpath("demo_vocab.json").read_text())
+    types = vocab["types"]
+    return {
+        "gender": list(vocab["genders"]),
+        "masterCategory": list(dict.fromkeys(t["masterCategory"] for t in types.values())),
+        "subCategory": list(dict.fromkeys(t["subCategory"] for t in types.values())),
+        "articleType": list(types),
+        "baseColour": list(vocab["colours"]),
+        "season": list(vocab["seasons"]),
+        "usage": list(vocab["usages"]),
+    }
+
+
+@pytest.fixture(scope="session")
+def sentence_encoder():
+    from stylist.language.sentence_encoder import get_sentence_encoder
+
+    return get_sentence_encoder()
+
+
+@pytest.fixture(scope="session")
+def understander(sentence_encoder):
+    from stylist.language.understanding import Understander
+
+    return Understander(demo_known_values(), encoder=sentence_encoder)
