@@ -103,8 +103,3 @@ class Understanding(BaseModel):
     @property
     def intent(self) -> Intent:
         return self.intents[0]
-
-    def describe(self) -> str:
-        from stylist.language.describe import describe
-
-        return describe(self)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from conftest import demo_known_values
 
 from stylist.language import Understanding, understand
+from stylist.language.describe import describe
 from stylist.language.intents import IntentMatcher
 from stylist.language.understanding import Understander, intent_matcher, understander_for
 
@@ -26,11 +27,11 @@ def test_an_understanding_is_json_and_back(understander):
 def test_describe_says_briefly_what_was_understood(understander):
     got = understander.understand("summer party wear for women under $60, no black")
     assert got.summary_text == "Summer party wear for women under $60, no black"
-    assert got.describe() == got.summary_text
-    assert understander.understand("what goes with the second one?").describe() == (
+    assert got.summary_text == describe(got)
+    assert understander.understand("what goes with the second one?").summary_text == (
         "An outfit for result #2"
     )
-    assert understander.understand("what is this and what goes with it?").describe() == (
+    assert understander.understand("what is this and what goes with it?").summary_text == (
         "What it is, then an outfit"
     )
 
