@@ -24,6 +24,7 @@ import json
 import logging
 from typing import Any
 
+from chainlit.context import ChainlitContextException, context
 from chainlit.data.sql_alchemy import SQLAlchemyDataLayer
 from chainlit.data.storage_clients.base import BaseStorageClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -67,6 +68,24 @@ def thread_title(text: str | None) -> str:
     return words[:TITLE_LENGTH].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
 
 
+def uploader_id(object_key: str) -> str | None:
+    """The users.id of who sent a file: the chat session's user, else the object key's prefix.
+
+    Chainlit names objects "<thread owner's id>/<element id>/<file name>", but a photo sent with
+    a chat's first message is stored while the thread row is still being written (its owner
+    then reads "unknown"); the session that uploads it knows its user all along.
+    """
+    try:
+        session_user = getattr(context.session, "user", None)
+    except ChainlitContextException:  # called outside a chat session
+        session_user = None
+    user_id = getattr(session_user, "id", None)
+    if user_id:
+        return str(user_id)
+    prefix = object_key.split("/", 1)[0]
+    return prefix if prefix and prefix != "unknown" else None
+
+
 class ImageStoreStorage(BaseStorageClient):
     """Chainlit's element files, for photos: the image store plus who uploaded each one."""
 
@@ -88,9 +107,8 @@ class ImageStoreStorage(BaseStorageClient):
             image_id = await asyncio.to_thread(self.store.put, data)
         except ImageRejected:  # the chat already told the person why
             return {"object_key": None, "url": None}
-        # Chainlit names objects "<users.id>/<element id>/<file name>".
-        user_id = object_key.split("/", 1)[0]
-        if user_id and user_id != "unknown":
+        user_id = uploader_id(object_key)
+        if user_id:
             await self.owners.record(user_id, image_id)
         return {"object_key": image_id, "url": photo_url(image_id)}
 
@@ -137,6 +155,20 @@ class StylistDataLayer(SQLAlchemyDataLayer):
                     except json.JSONDecodeError:
                         pass
         return cleaned
+
+    async def get_all_user_threads(self, user_id=None, thread_id=None):
+        found = await super().get_all_user_threads(user_id=user_id, thread_id=thread_id)
+        # Custom elements (tags, product cards, outfits) render from their props: the browser
+        # needs them as an object, and the elements table keeps them as JSON text.
+        for thread in found or []:
+            for element in thread.get("elements") or []:
+                props = element.get("props")
+                if isinstance(props, str):
+                    try:
+                        element["props"] = json.loads(props) if props else {}
+                    except json.JSONDecodeError:
+                        element["props"] = {}
+        return found
 
     # --- threads ---------------------------------------------------------------------------
     async def get_thread_author(self, thread_id: str) -> str:

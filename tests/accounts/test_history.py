@@ -119,7 +119,7 @@ def test_a_thread_comes_back_with_its_photo_cards_title_and_tags(world):
     image_id = by_type["image"]["objectKey"]
     assert by_type["image"]["url"] == photo_url(image_id)
     assert image_id in get_image_store()
-    assert '"id": 7' in by_type["custom"]["props"]
+    assert by_type["custom"]["props"] == {"products": [{"id": 7}]}  # an object, as JSX needs
 
     # The owner fetches the photo; it is the bytes that were sent.
     response = client.get(photo_url(image_id), cookies=cookies["ada"])
