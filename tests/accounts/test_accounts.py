@@ -124,3 +124,27 @@ def test_the_auth_secret_is_made_once_and_kept_private(isolated_settings, monkey
     monkeypatch.setenv(ENV_VAR, "from-the-environment")
     assert ensure_auth_secret(isolated_settings) == "from-the-environment"
     assert os.environ[ENV_VAR] == "from-the-environment"
+
+
+def test_two_processes_starting_together_on_postgresql_migrate_once(run, tmp_path, postgres_url):
+    import asyncio
+
+    from stylist.accounts.database import make_engine
+
+    settings = StyleSettings(data_dir=tmp_path, database_url=postgres_url)
+    engines = [make_engine(database_url(settings)) for _ in range(3)]
+
+    async def start_together():
+        return await asyncio.gather(*(migrate(engine) for engine in engines))
+
+    before = sorted(run(start_together()))
+    assert before == [
+        0,
+        SCHEMA_VERSION,
+        SCHEMA_VERSION,
+    ]  # one created the tables, the others saw them
+    store = AccountStore(engines[0])
+    run(store.add("ada", PASSWORD))
+    assert run(AccountStore(engines[2]).verify("ada", PASSWORD)) == "ada"
+    for engine in engines:
+        run(engine.dispose())

@@ -1,7 +1,9 @@
-"""The chat history data layer (SQLite) and the owner-checked routes, without a browser.
+"""The chat history data layer and the owner-checked routes, without a browser.
 
-One FastAPI app with the project's access routes and Chainlit's auth, one event loop (the
-TestClient's portal) for the data layer and the requests, two users.
+Every test runs twice: on the default SQLite database in the data dir, and on a PostgreSQL
+server (STYLIST_DATABASE_URL; the agent's memory then lives there too). One FastAPI app with the
+project's access routes and Chainlit's auth, one event loop (the TestClient's portal) for the
+data layer and the requests, two users.
 """
 
 from __future__ import annotations
@@ -51,9 +53,20 @@ def step(thread_id: str, kind: str, text: str, created: str) -> dict:
     }
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request, isolated_settings, monkeypatch):
+    from stylist.settings import get_settings
+
+    if request.param == "postgresql":
+        monkeypatch.setenv("STYLIST_DATABASE_URL", request.getfixturevalue("postgres_url"))
+        get_settings.cache_clear()
+    return get_settings()
+
+
 @pytest.fixture
-def world(isolated_settings, monkeypatch):
-    """The app, a data layer on the test's SQLite database, and a signed-in cookie per user."""
+def world(backend, monkeypatch):
+    """The app, a data layer on the test's database, and a signed-in cookie per user."""
+    isolated_settings = backend
     monkeypatch.setenv("CHAINLIT_AUTH_SECRET", "test-secret-" + "x" * 40)
     monkeypatch.setattr(chainlit_config.code, "password_auth_callback", lambda u, p: None)
     app = FastAPI()
@@ -167,16 +180,42 @@ def test_another_user_gets_a_refusal_not_data(world):
     assert signed_in.status_code != 401
 
 
-def test_the_api_key_is_in_no_database_file(world, isolated_settings):
+def every_stored_text(layer, settings) -> list[str]:
+    """Every file of the data dir and every row of every table of the app database."""
+    from sqlalchemy import inspect, text
+
+    texts = [p.read_bytes().decode("latin-1") for p in settings.data_dir.rglob("*") if p.is_file()]
+
+    async def dump():
+        async with layer.engine.connect() as conn:
+            names = await conn.run_sync(lambda c: inspect(c).get_table_names())
+            for name in names:
+                rows = await conn.execute(text(f'SELECT * FROM "{name}"'))
+                texts.extend(repr(tuple(row)) for row in rows)
+        return names
+
+    return texts, dump
+
+
+def test_the_api_key_is_stored_nowhere(world, backend):
     client, layer, ada, bob, cookies = world
     thread, _, _ = make_photo_thread(client, layer, ada, "hello")
     metadata = thread["metadata"]
     assert "gpt-x" in metadata and API_KEY not in metadata  # settings kept, key dropped
-    client.portal.call(layer.close)
-    files = [p for p in isolated_settings.data_dir.rglob("*") if p.is_file()]
-    assert any(p.name == "app.sqlite" for p in files)
-    for path in files:
-        assert API_KEY.encode() not in path.read_bytes(), path
+    # A turn of the agent with the key in this chat's settings: its memory keeps no key either.
+    session = StylistSession(thread_id=thread["id"])
+    overrides = {"provider": "offline", "api_key": API_KEY}
+    assert client.portal.call(session.acollect_turn, "hello", (), overrides).error is None
+    client.portal.call(session.aclose)
+
+    texts, dump = every_stored_text(layer, backend)
+    tables = client.portal.call(dump)
+    assert {"threads", "steps", "elements", "users", "stylist_accounts"} <= set(tables)
+    if backend.postgres_url:  # the agent's checkpoints are tables of the same database
+        assert "checkpoints" in tables
+    else:
+        assert any(p.name == "checkpoints.sqlite" for p in backend.data_dir.rglob("*"))
+    assert texts and not any(API_KEY in t for t in texts)
 
 
 def test_feedback_is_kept_with_the_thread_and_exported(world):
