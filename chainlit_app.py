@@ -23,7 +23,7 @@ from stylist.settings import get_settings
 from stylist.ui.access import mount_access_routes
 from stylist.ui.catalog_images import mount_catalog_images
 from stylist.ui.history import make_data_layer
-from stylist.ui.login import header_login, password_login
+from stylist.ui.login import ACCOUNT_GONE, account_is_known, header_login, password_login
 from stylist.ui.photos import store_photos
 from stylist.ui.readiness import readiness_notice
 from stylist.ui.resume import restored_widgets, stored_settings
@@ -86,6 +86,9 @@ async def starters(_user=None, _language=None) -> list[cl.Starter]:
 
 @cl.on_chat_start
 async def start() -> None:
+    if not account_is_known():
+        await cl.Message(content=ACCOUNT_GONE, author="Stylist").send()
+        return
     # The Chainlit thread id is unique per browser chat: it keys the agent's checkpoint too.
     cl.user_session.set("stylist", StylistSession(thread_id=cl.context.session.thread_id))
     cl.user_session.set("overrides", {})
@@ -119,6 +122,9 @@ async def settings_changed(values: dict) -> None:
 
 @cl.on_message
 async def on_message(message: cl.Message) -> None:
+    if not account_is_known():
+        await cl.Message(content=ACCOUNT_GONE, author="Stylist").send()
+        return
     session: StylistSession = cl.user_session.get("stylist")
     # First thing: copy the attached photos out of Chainlit's per-session upload folder.
     intake = await store_photos(session, message.elements)

@@ -32,6 +32,7 @@ from sqlalchemy.orm import sessionmaker
 
 from stylist.accounts.database import database_url, make_engine
 from stylist.accounts.photos import PhotoOwners
+from stylist.accounts.users import AccountStore
 from stylist.images import ImageRejected, ImageStore, get_image_store
 from stylist.settings import StyleSettings, get_settings
 
@@ -136,6 +137,16 @@ class StylistDataLayer(SQLAlchemyDataLayer):
         self.async_session = sessionmaker(
             bind=self.engine, expire_on_commit=False, class_=AsyncSession
         )
+
+    # --- users ---------------------------------------------------------------------------
+    async def create_user(self, user):
+        # Chainlit re-creates the user of any validly signed cookie it meets; a password
+        # account removed with `stylist users remove` must stay removed, cookie or not.
+        provider = (user.metadata or {}).get("provider")
+        if provider == "password" and not await AccountStore(self.engine).exists(user.identifier):
+            log.info("refused a session of a removed account")
+            return None
+        return await super().create_user(user)
 
     # --- one schema for both databases -----------------------------------------------------
     async def execute_sql(self, query: str, parameters: dict):

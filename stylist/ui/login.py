@@ -12,11 +12,14 @@ from collections.abc import Mapping
 
 import chainlit as cl
 from chainlit.data import get_data_layer
+from chainlit.user import PersistedUser
 
 from stylist.accounts.users import AccountError, AccountStore, normalise_name
 from stylist.settings import get_settings
 
 log = logging.getLogger(__name__)
+
+ACCOUNT_GONE = "This account no longer exists. Please log out and sign in with another one."
 
 
 async def password_login(username: str, password: str) -> cl.User | None:
@@ -40,3 +43,9 @@ async def header_login(headers: Mapping[str, str]) -> cl.User | None:
         log.warning("refused a login: the %s header is not a valid user name", header)
         return None
     return cl.User(identifier=name, metadata={"provider": "header"})
+
+
+def account_is_known() -> bool:
+    """Whether this chat's user is a stored one: Chainlit lets a validly signed cookie of a
+    removed account through as a bare `User`, and the data layer refuses to recreate it."""
+    return isinstance(cl.user_session.get("user"), PersistedUser)

@@ -263,3 +263,19 @@ def test_deleting_a_thread_deletes_its_photo_and_the_agent_memory(world):
     assert image_id not in get_image_store()
     assert not client.portal.call(remembered)
     client.portal.call(session.aclose)
+
+
+def test_a_removed_account_is_not_brought_back_by_its_old_cookie(world):
+    client, layer, ada, bob, cookies = world
+    from stylist.accounts.users import AccountStore
+
+    password_user = cl.User(identifier="carol", metadata={"provider": "password"})
+    assert client.portal.call(layer.create_user, password_user) is None  # no such account
+    client.portal.call(AccountStore(layer.engine).add, "carol", "carol-password")
+    assert client.portal.call(layer.create_user, password_user).identifier == "carol"
+    client.portal.call(AccountStore(layer.engine).remove, "carol", None)
+    assert client.portal.call(layer.get_user, "carol") is None
+    assert client.portal.call(layer.create_user, password_user) is None
+    # Users vouched for by a proxy header have no password account; they are created.
+    header_user = cl.User(identifier="dave", metadata={"provider": "header"})
+    assert client.portal.call(layer.create_user, header_user).identifier == "dave"

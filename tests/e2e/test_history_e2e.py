@@ -19,9 +19,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from harness import ARTIFACTS, ChainlitServer, ChatPage, add_account, free_port
+from harness import ARTIFACTS, ChainlitServer, ChatPage, add_account, free_port, server_env
 
 ADA = ("ada", "ada-password-1")
+API_KEY = "sk-e2e-9c1f0a7d3b5e8f2a4c6d0b1e7f3a9c5d"
 BOB = ("bob", "bob-password-1")
 
 
@@ -108,12 +109,40 @@ def fetch(chat: ChatPage, path: str):
         return response.status, body
 
 
+def rate_answer_down(chat: ChatPage, answer, comment: str) -> None:
+    """Chainlit's thumbs down under an answer, with a comment if it asks for one."""
+    page = chat.page
+    answer.hover()
+    page.locator(".negative-feedback-off").first.click()
+    dialog = page.locator('[role="dialog"] textarea')
+    if dialog.count() or dialog.first.is_visible(timeout=3000):
+        dialog.first.fill(comment)
+        page.locator('[role="dialog"] button[type="submit"], [role="dialog"] button').filter(
+            has_text="Submit"
+        ).first.click()
+    page.locator(".negative-feedback-on").first.wait_for(timeout=30_000)
+
+
+def choose_settings(chat: ChatPage, model: str, key: str) -> None:
+    """This chat's settings: the offline stylist, a model name and an API key."""
+    page = chat.page
+    page.click("#chat-settings-open-modal")
+    page.click("#provider")
+    page.get_by_role("option", name="Offline stylist (no network)").click()
+    page.fill("#model", model)
+    page.fill("#api_key", key)
+    before = chat.count_answers()
+    page.click("#confirm")
+    assert "Settings saved" in chat.wait_for_answer(before)
+
+
 def send_photo(server, new_context, photo: Path, name: str):
     """Ada's first chat: a photo alone. Returns (thread id, tags shown, card ids shown)."""
     ada = ChatPage(new_context().new_page(), server.url, name, login=ADA).open()
     ada.send("", photos=(photo,))  # a photo alone: tags and similar products
     tags, cards = ada.tags(), [c["itemId"] for c in ada.product_cards()]
     ada.screenshot("photo-sent")
+    choose_settings(ada, model="my-own-model", key=API_KEY)
     ada.page.reload()  # reload: the chat is in the sidebar
     ada.page.wait_for_selector("#chat-input", timeout=60_000)
     threads = sidebar_threads(ada)
@@ -132,6 +161,14 @@ def resume_and_ask(server, new_context, thread_id: str, tags, cards, name: str) 
     ada.page.wait_for_selector('[data-step-type="assistant_message"]', timeout=60_000)
     ada.page.wait_for_selector("#chat-settings-open-modal", timeout=60_000)
     ada.screenshot("resumed")
+
+    # The chat's settings are back, without the API key.
+    ada.page.click("#chat-settings-open-modal")
+    assert ada.page.input_value("#model") == "my-own-model"
+    assert ada.page.input_value("#api_key") == ""
+    ada.page.keyboard.press("Escape")
+    # Thumbs down on the resumed answer (kept with the thread; exported below).
+    rate_answer_down(ada, ada.assistant_messages().first, "too many caps")
 
     # The photo is back, served from the image store to its owner ...
     image = ada.page.locator('img[src*="/stylist/photos/"]').first
@@ -193,6 +230,21 @@ def test_a_photo_chat_resumes_after_a_restart_and_stays_private(install, catalog
         assert "Traceback" not in server.log_text()
     finally:
         server.stop()
+
+    # The rating is exported; the API key typed in the settings is in no file of the install.
+    exported = subprocess.run(
+        [sys.executable, "-m", "stylist.cli", "feedback", "export"],
+        env=server_env(data_dir, env),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    (rating,) = [json.loads(line) for line in exported.splitlines()]
+    assert rating["user"] == "ada" and rating["rating"] == "down"
+    assert rating["thread_id"] == thread_id and rating["comment"] in ("too many caps", "")
+    for path in data_dir.rglob("*"):
+        if path.is_file():
+            assert API_KEY.encode() not in path.read_bytes(), path
 
     # The install kept its catalog, models and index (the previous release's data dir).
     for part in ("catalog/items.csv", "models/encoder", "models/attribute-heads.pt", "chroma"):
