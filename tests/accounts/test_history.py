@@ -279,3 +279,37 @@ def test_a_removed_account_is_not_brought_back_by_its_old_cookie(world):
     # Users vouched for by a proxy header have no password account; they are created.
     header_user = cl.User(identifier="dave", metadata={"provider": "header"})
     assert client.portal.call(layer.create_user, header_user).identifier == "dave"
+
+
+def test_removing_a_user_removes_their_chats_photos_and_the_agents_memory(world):
+    from typer.testing import CliRunner
+
+    from stylist.cli import app as cli
+
+    client, layer, ada, bob, cookies = world
+    thread, _, _ = make_photo_thread(client, layer, ada, "hello")
+    bobs, _, _ = make_photo_thread(client, layer, bob, "bob's chat")
+    image_id = next(e["objectKey"] for e in thread["elements"] if e["type"] == "image")
+    session = StylistSession(thread_id=thread["id"])
+    assert client.portal.call(session.acollect_turn, "hello").error is None
+    client.portal.call(session.aclose)
+
+    result = CliRunner().invoke(cli, ["users", "remove", "ada", "--yes"])
+    assert result.exit_code == 0, result.output
+    assert "Removed ada, 1 chat(s)" in result.output
+    assert client.portal.call(layer.get_thread, thread["id"]) is None
+    assert client.portal.call(layer.get_user, "ada") is None
+    # The same bytes were sent by bob too: his copy stays, and so does his chat.
+    assert image_id in get_image_store()
+    assert client.portal.call(layer.get_thread, bobs["id"])["name"] == "bob's chat"
+
+    async def remembered():
+        graph = await session.agent.graph()
+        state = await graph.aget_state(session.config)
+        return bool(state.values.get("messages"))
+
+    assert not client.portal.call(remembered)
+    client.portal.call(session.aclose)
+
+    assert CliRunner().invoke(cli, ["users", "remove", "bob", "--yes"]).exit_code == 0
+    assert image_id not in get_image_store()  # its last owner is gone
