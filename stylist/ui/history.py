@@ -182,6 +182,20 @@ class StylistDataLayer(SQLAlchemyDataLayer):
         return found
 
     # --- threads ---------------------------------------------------------------------------
+    async def thread_of_step(self, step_id: str) -> str | None:
+        rows = await self.execute_sql(
+            'SELECT "threadId" FROM steps WHERE "id" = :id', {"id": step_id}
+        )
+        return rows[0]["threadId"] if isinstance(rows, list) and rows else None
+
+    async def thread_of_feedback(self, feedback_id: str) -> str | None:
+        rows = await self.execute_sql(
+            'SELECT s."threadId" FROM feedbacks f JOIN steps s ON s."id" = f."forId" '
+            'WHERE f."id" = :id',
+            {"id": feedback_id},
+        )
+        return rows[0]["threadId"] if isinstance(rows, list) and rows else None
+
     async def get_thread_author(self, thread_id: str) -> str:
         rows = await self.execute_sql(
             'SELECT "userIdentifier" FROM threads WHERE "id" = :id', {"id": thread_id}

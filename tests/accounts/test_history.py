@@ -313,3 +313,30 @@ def test_removing_a_user_removes_their_chats_photos_and_the_agents_memory(world)
 
     assert CliRunner().invoke(cli, ["users", "remove", "bob", "--yes"]).exit_code == 0
     assert image_id not in get_image_store()  # its last owner is gone
+
+
+def test_only_the_threads_owner_can_rate_its_answers(world):
+    client, layer, ada, bob, cookies = world
+    thread, _, answer = make_photo_thread(client, layer, ada, "rate me")
+    rating = {"feedback": {"forId": answer["id"], "value": 1}, "sessionId": "no-session"}
+
+    refused = client.put("/feedback", json=rating, cookies=cookies["bob"])
+    assert refused.status_code == 404 and refused.json() == {"detail": "There is no such message."}
+    assert client.put("/feedback", json=rating).status_code == 401
+    assert client.portal.call(feedback_records, layer.engine) == []
+
+    accepted = client.put("/feedback", json=rating, cookies=cookies["ada"])
+    assert accepted.status_code == 200, accepted.text
+    feedback_id = accepted.json()["feedbackId"]
+    (record,) = client.portal.call(feedback_records, layer.engine)
+    assert record["rating"] == "up" and record["thread_id"] == thread["id"]
+
+    unrate = {"feedbackId": feedback_id}
+    assert (
+        client.request("DELETE", "/feedback", json=unrate, cookies=cookies["bob"]).status_code
+        == 404
+    )
+    assert client.portal.call(feedback_records, layer.engine) != []
+    gone = client.request("DELETE", "/feedback", json=unrate, cookies=cookies["ada"])
+    assert gone.status_code == 200
+    assert client.portal.call(feedback_records, layer.engine) == []
