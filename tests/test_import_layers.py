@@ -19,7 +19,7 @@ LAYERS: list[set[str]] = [
     {"settings"},
     {"atomic", "process_cache", "layout", "wording", "latency"},
     {"catalog", "images"},
-    {"models", "vectorstore", "language"},  # peers, but see FORBIDDEN_PEER_IMPORTS
+    {"models", "vectorstore", "language", "accounts"},  # peers, but see FORBIDDEN_PEER_IMPORTS
     {"tools"},
     {"agent"},
     {
@@ -84,6 +84,10 @@ def import_graph() -> dict[str, set[str]]:
 
 
 def layer_of(module: str) -> int:
+    if module.endswith(".commands"):
+        # A package's `commands` module is its part of the `stylist` CLI: a door, kept beside
+        # the code it drives, so it may import from any layer.
+        return len(LAYERS) - 1
     top = module.split(".")[1] if "." in module else ""
     for index, names in enumerate(LAYERS):
         if top in names:
