@@ -6,23 +6,20 @@ import shutil
 from pathlib import Path
 
 import pytest
-from harness import CHROMIUM, CHROMIUM_ARGS, DEFAULT_LOGIN, ChainlitServer, add_account
+from harness import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DEFAULT_LOGIN,
+    ChainlitServer,
+    add_account,
+    demo_world_env,
+)
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
         if Path(str(item.fspath)).parent == Path(__file__).parent:
             item.add_marker(pytest.mark.e2e)
-
-
-def demo_world_env(config) -> dict[str, str]:
-    """The settings the demo world was built with (tests/conftest.py's DEMO_WORLD_ENV): the
-    Chainlit subprocess must read the data dir with the same ones."""
-    root_conftest = Path(__file__).resolve().parents[1] / "conftest.py"
-    for plugin in config.pluginmanager.get_plugins():
-        if getattr(plugin, "__file__", None) and Path(plugin.__file__).resolve() == root_conftest:
-            return dict(getattr(plugin, "DEMO_WORLD_ENV", {}))
-    return {}
 
 
 @pytest.fixture(scope="module")

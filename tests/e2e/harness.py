@@ -263,3 +263,13 @@ class ChatPage:
         return [
             cards.nth(i).evaluate("e => Object.assign({}, e.dataset)") for i in range(cards.count())
         ]
+
+
+def demo_world_env(config) -> dict[str, str]:
+    """The settings the demo world was built with (tests/conftest.py's DEMO_WORLD_ENV): the
+    Chainlit subprocess must read the data dir with the same ones."""
+    root_conftest = Path(__file__).resolve().parents[1] / "conftest.py"
+    for plugin in config.pluginmanager.get_plugins():
+        if getattr(plugin, "__file__", None) and Path(plugin.__file__).resolve() == root_conftest:
+            return dict(getattr(plugin, "DEMO_WORLD_ENV", {}))
+    return {}

@@ -13,7 +13,7 @@ ADA = ("ada", "ada-password-1")
 def test_the_proxys_user_is_signed_in_and_others_must_log_in(
     demo_world, tmp_path, request, browser
 ):
-    from conftest import demo_world_env
+    from harness import demo_world_env
 
     data_dir = fresh_install(demo_world, tmp_path)
     env = {**demo_world_env(request.config), "STYLIST_HEADER_AUTH": "X-Forwarded-User"}

@@ -39,7 +39,7 @@ def fresh_install(demo_world, root: Path) -> Path:
 
 @pytest.fixture
 def install(demo_world, tmp_path, request):
-    from conftest import demo_world_env
+    from harness import demo_world_env
 
     return fresh_install(demo_world, tmp_path), demo_world_env(request.config)
 

@@ -21,7 +21,7 @@ BOB = ("bob", "bob-password-1")
 
 @pytest.fixture(scope="module")
 def server(demo_world, tmp_path_factory, request):
-    from conftest import demo_world_env
+    from harness import demo_world_env
     from test_history_e2e import fresh_install
 
     data_dir = fresh_install(demo_world, tmp_path_factory.mktemp("refusals"))

@@ -2,25 +2,8 @@
 
 from __future__ import annotations
 
-import json
-from importlib import resources
-
 import pytest
-
-
-def demo_known_values() -> dict[str, list[str]]:
-    """The demo catalog's values per attribute, as `Catalog.known_values` would list them."""
-    vocab = json.loads(resources.files("stylist.catalog").joinpath("demo_vocab.json").read_text())
-    types = vocab["types"]
-    return {
-        "gender": list(vocab["genders"]),
-        "masterCategory": list(dict.fromkeys(t["masterCategory"] for t in types.values())),
-        "subCategory": list(dict.fromkeys(t["subCategory"] for t in types.values())),
-        "articleType": list(types),
-        "baseColour": list(vocab["colours"]),
-        "season": list(vocab["seasons"]),
-        "usage": list(vocab["usages"]),
-    }
+from support.demo_vocab import demo_known_values
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@ any catalog's values, data-driven intents, and per-process precomputation."""
 
 from __future__ import annotations
 
-from conftest import demo_known_values
+from support.demo_vocab import demo_known_values
 
 from stylist.language import Understanding, understand
 from stylist.language.describe import describe
