@@ -3,21 +3,58 @@
 Run it with `stylist demo` (builds the demo first) or `chainlit run chainlit_app.py`.
 Each browser chat gets its own agent session (thread id, photos, provider choices) in
 `cl.user_session`, so two people chatting at once never see each other's photos.
+
+People log in (password accounts of `stylist users`, or a trusted proxy's header when
+STYLIST_HEADER_AUTH names it); their chats are kept in the app database and reopen from the
+sidebar with their photos, elements, settings and the stylist's memory (`stylist.ui.history`).
 """
 
 from __future__ import annotations
 
 import chainlit as cl
 from chainlit.server import app as chainlit_server
+from chainlit.types import ThreadDict
 
+from stylist.accounts.database import DatabaseUnavailable, prepare_app_database
+from stylist.accounts.schema import SchemaTooNew
+from stylist.accounts.secret import ensure_auth_secret
 from stylist.agent import StylistSession
+from stylist.settings import get_settings
+from stylist.ui.access import mount_access_routes
 from stylist.ui.catalog_images import mount_catalog_images
+from stylist.ui.history import make_data_layer
+from stylist.ui.login import header_login, password_login
 from stylist.ui.photos import store_photos
 from stylist.ui.readiness import readiness_notice
+from stylist.ui.resume import restored_widgets, stored_settings
 from stylist.ui.settings_panel import describe_choice, overrides_from_panel, panel_widgets
 from stylist.ui.turn import stream_answer
 
 mount_catalog_images(chainlit_server)
+mount_access_routes(chainlit_server)
+ensure_auth_secret()  # signs the login cookies; made on first run, kept in the data dir
+try:
+    prepare_app_database()  # a fresh install or an older data dir: tables created / upgraded
+except (DatabaseUnavailable, SchemaTooNew) as err:
+    raise SystemExit(str(err)) from None
+
+
+@cl.data_layer
+def data_layer():
+    return make_data_layer()
+
+
+@cl.password_auth_callback
+async def login(username: str, password: str) -> cl.User | None:
+    return await password_login(username, password)
+
+
+if get_settings().header_auth:  # only behind a proxy that sets (and strips) the header
+
+    @cl.header_auth_callback
+    async def proxy_login(headers) -> cl.User | None:
+        return await header_login(headers)
+
 
 WELCOME = (
     "Hi! I'm **Stylist**. Drop a photo of a garment (the paperclip button, or drag and drop) "
@@ -56,6 +93,17 @@ async def start() -> None:
     notice = await cl.make_async(readiness_notice)()  # may open the Chroma store: a thread
     if notice:  # only then: a message on start replaces the welcome screen and its starters
         await cl.Message(content=notice, author="Stylist").send()
+
+
+@cl.on_chat_resume
+async def resume(thread: ThreadDict) -> None:
+    # Nothing is sent as a message here (Chainlit would overwrite it, chainlit#2611): the
+    # thread's messages and elements come back from the data layer, the agent's memory from
+    # its checkpoint (same thread id), the settings from the thread's metadata.
+    values = stored_settings(thread)
+    cl.user_session.set("stylist", StylistSession(thread_id=thread["id"]))
+    cl.user_session.set("overrides", overrides_from_panel(values))
+    await cl.ChatSettings(restored_widgets(values)).send()
 
 
 @cl.on_settings_update

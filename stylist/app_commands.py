@@ -112,6 +112,7 @@ def register(app: typer.Typer) -> None:
         )
         url_host = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
         typer.echo(f"Open the chat at http://{url_host}:{port}  (Ctrl+C stops it)")
+        _print_login(settings)
         command = chainlit_command(app_file, host, port)
         env = chainlit_env(settings.data_dir)  # resolves a relative data dir before the chdir
         # Chainlit reads .chainlit/config.toml, chainlit.md and public/ from the working dir.
@@ -132,3 +133,24 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2)
         typer.echo(f"Stylist API on http://{host}:{port}  (docs at /docs)")
         uvicorn.run("stylist.api:create_app", factory=True, host=host, port=port)
+
+
+def _print_login(settings) -> None:
+    """How to log in: the demo account made on first run, or the accounts someone added."""
+    from stylist.accounts.database import DatabaseUnavailable
+    from stylist.accounts.demo_account import ensure_demo_account
+    from stylist.accounts.schema import SchemaTooNew
+
+    try:
+        login = ensure_demo_account(settings)
+    except (DatabaseUnavailable, SchemaTooNew) as err:
+        typer.echo(str(err), err=True)
+        raise typer.Exit(1) from None
+    if login.password:
+        made = "created for this demo; " if login.created else ""
+        typer.echo(
+            f"Log in as {login.name} with password {login.password}  ({made}kept in "
+            f"{settings.data_dir / 'demo-password'}; add people with `stylist users add NAME`)"
+        )
+    else:
+        typer.echo("Log in with your account (`stylist users list`, `stylist users add NAME`).")

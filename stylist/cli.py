@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import typer
 
+from stylist.accounts.commands import register as register_account_commands
 from stylist.agent.commands import register as register_chat_command
 from stylist.app_commands import register as register_app_commands
 from stylist.catalog.commands import register as register_catalog_commands
@@ -45,6 +46,7 @@ register_search_commands(app, eval_app)
 register_app_commands(app)
 register_chat_command(app)
 register_real_eval_command(app)
+register_account_commands(app)
 
 
 def main() -> None:  # pragma: no cover - console entry point

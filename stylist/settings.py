@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal, get_args
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The chat-model providers, named once: the agent's factory, the settings panel and the
@@ -61,14 +61,35 @@ class StyleSettings(BaseSettings):
     openai_api_key: SecretStr | None = Field(
         None, validation_alias=AliasChoices("STYLIST_OPENAI_API_KEY", "OPENAI_API_KEY")
     )
-    # Conversation memory: in memory unless a SQLite file is named.
+    # Conversation memory: a SQLite file in the data dir unless another file is named (or the
+    # LangGraph PostgreSQL checkpointer, when database_url is PostgreSQL).
     checkpoint_db: Path | None = None
     max_agent_steps: int = Field(8, ge=1, le=50)
     results_k: int = Field(6, ge=1, le=50)
 
+    # Accounts and chat history: SQLite in the data dir unless a SQLAlchemy URL is given
+    # (postgresql://user:password@host/db for several app processes).
+    database_url: SecretStr | None = None
+    # Behind a reverse proxy that already authenticates: the header naming the signed-in user
+    # (e.g. X-Forwarded-User). Only set it when the proxy strips this header from clients.
+    header_auth: str | None = None
+
     # Uploads: the limits the untrusted-image loader enforces.
     upload_max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     upload_max_pixels: int = Field(40_000_000, ge=1024)
+
+    @model_validator(mode="after")
+    def _memory_on_disk(self) -> StyleSettings:
+        # A resumed chat (or a restarted server) must find the agent's memory of the thread.
+        if self.checkpoint_db is None:
+            self.checkpoint_db = self.data_dir / "memory" / "checkpoints.sqlite"
+        return self
+
+    @property
+    def postgres_url(self) -> str | None:
+        """database_url when it names PostgreSQL (history and agent memory then live there)."""
+        url = self.database_url.get_secret_value() if self.database_url else ""
+        return url if url.startswith(("postgresql", "postgres:")) else None
 
     # --- derived paths -------------------------------------------------------------------
     @property
@@ -95,6 +116,16 @@ class StyleSettings(BaseSettings):
     @property
     def uploads_dir(self) -> Path:
         return self.data_dir / "uploads"
+
+    @property
+    def app_database_path(self) -> Path:
+        """The SQLite file of accounts and chat history when no database_url is given."""
+        return self.data_dir / "app.sqlite"
+
+    @property
+    def auth_secret_path(self) -> Path:
+        """The key that signs login cookies, made on first run (never committed, never shown)."""
+        return self.data_dir / "auth-secret"
 
     def masked(self) -> dict[str, object]:
         """Effective settings for display: secrets shown as set / not set, never echoed."""

@@ -1,6 +1,8 @@
-"""Conversation memory: in memory by default, a SQLite file when settings.checkpoint_db is set.
+"""Conversation memory: a SQLite file (settings.checkpoint_db, in the data dir by default), the
+LangGraph PostgreSQL checkpointer when settings.database_url is PostgreSQL (so that several app
+processes share every thread's memory), or in memory for a `CheckpointStore(None)`.
 
-AsyncSqliteSaver's connection belongs to the event loop that opened it, so the SQLite saver is
+The savers' connections belong to the event loop that opened them, so a saver is
 opened per loop (Chainlit and `stylist chat` run one loop for their lifetime; the sync
 `run_turn` wrapper runs a short-lived loop and closes its saver at the end).
 """
@@ -15,11 +17,25 @@ from pathlib import Path
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 
+# Two app processes starting at once must not both create the checkpointer's tables.
+_SETUP_LOCK_KEY = 7_311_042
+
+
+def postgres_conninfo(url: str) -> str:
+    """A SQLAlchemy-style PostgreSQL URL (postgresql+asyncpg://...) as libpq reads it."""
+    scheme, _, rest = url.partition("://")
+    return f"postgresql://{rest}" if scheme.startswith("postgres") else url
+
 
 class CheckpointStore:
     """Hands out the checkpointer for the current event loop."""
 
-    def __init__(self, db_path: Path | None) -> None:
+    def __init__(self, db_path: Path | None, postgres_url: str | None = None) -> None:
+        if postgres_url is None and db_path is not None:
+            from stylist.settings import get_settings
+
+            postgres_url = get_settings().postgres_url
+        self.postgres_url = postgres_url if db_path is not None else None
         self.db_path = Path(db_path) if db_path else None
         self._memory = InMemorySaver() if self.db_path is None else None
         self._per_loop: weakref.WeakKeyDictionary[
@@ -35,7 +51,10 @@ class CheckpointStore:
             return self._memory
         loop = asyncio.get_running_loop()
         saver = self._per_loop.get(loop)
-        if saver is None:
+        if saver is None and self.postgres_url:
+            saver = await self._open_postgres()
+            self._per_loop[loop] = saver
+        elif saver is None:
             import aiosqlite
             from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
@@ -45,8 +64,28 @@ class CheckpointStore:
             self._per_loop[loop] = saver
         return saver
 
+    async def _open_postgres(self) -> BaseCheckpointSaver:
+        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+        from psycopg import AsyncConnection
+        from psycopg.rows import dict_row
+
+        # The settings LangGraph's PostgreSQL saver documents for a connection of its own.
+        conn = await AsyncConnection.connect(
+            postgres_conninfo(self.postgres_url),
+            autocommit=True,
+            prepare_threshold=0,
+            row_factory=dict_row,
+        )
+        saver = AsyncPostgresSaver(conn)
+        await conn.execute("SELECT pg_advisory_lock(%s)", (_SETUP_LOCK_KEY,))
+        try:
+            await saver.setup()
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock(%s)", (_SETUP_LOCK_KEY,))
+        return saver
+
     async def aclose(self) -> None:
-        """Close the current loop's SQLite connection, if one was opened."""
+        """Close the current loop's database connection, if one was opened."""
         if self._memory is not None:
             return
         with contextlib.suppress(RuntimeError):

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from harness import CHROMIUM, CHROMIUM_ARGS, ChainlitServer
+from harness import CHROMIUM, CHROMIUM_ARGS, DEFAULT_LOGIN, ChainlitServer, add_account
 
 
 def pytest_collection_modifyitems(items):
@@ -28,7 +28,9 @@ def demo_world_env(config) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def chainlit_server(demo_world, request):
     name = request.module.__name__.rsplit(".", 1)[-1]
-    server = ChainlitServer(demo_world, name=name, extra_env=demo_world_env(request.config))
+    env = demo_world_env(request.config)
+    add_account(demo_world, *DEFAULT_LOGIN, extra_env=env)  # the chat needs a login
+    server = ChainlitServer(demo_world, name=name, extra_env=env)
     server.start()
     yield server
     server.stop()

@@ -4,8 +4,10 @@
   .chainlit/, chainlit.md and public/ live) with `CI` removed from the environment (with CI set,
   Chainlit switches to its own --ci mode and overwrites OPENAI_API_KEY), on a free port, and
   waits until its /health answers.
-- `ChatPage` wraps one browser page: open the chat and wait for the session, send a message with
-  photos, wait for the answer to finish, read what the page shows, save screenshots.
+- `ChatPage` wraps one browser page: log in, open the chat and wait for the session, send a
+  message with photos, wait for the answer to finish, read what the page shows, save screenshots.
+- `add_account` creates a password account with the real `stylist users add` command; every
+  server of the e2e fixtures has `DEFAULT_LOGIN`, which `ChatPage` uses unless told otherwise.
 """
 
 from __future__ import annotations
@@ -32,6 +34,54 @@ CHROMIUM_ARGS = [
 ]
 
 
+DEFAULT_LOGIN = ("tester", "e2e-tester-password")
+
+
+def server_env(data_dir: Path, extra_env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of an app process (and of `stylist` commands run beside it)."""
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    for key in (
+        "GROQ_API_KEY",
+        "OPENAI_API_KEY",
+        "STYLIST_GROQ_API_KEY",
+        "STYLIST_OPENAI_API_KEY",
+        "STYLIST_LLM_PROVIDER",
+        "STYLIST_CHROMA_URL",
+        "STYLIST_DATABASE_URL",
+        "CHAINLIT_AUTH_SECRET",
+    ):
+        env.pop(key, None)
+    env.update(
+        STYLIST_DATA_DIR=str(data_dir),
+        STYLIST_LLM_PROVIDER="offline",
+        HF_HUB_OFFLINE="1",
+        TOKENIZERS_PARALLELISM="false",
+        ANONYMIZED_TELEMETRY="False",
+        OMP_NUM_THREADS="1",  # two cores are shared with the test process and the browser
+        PYTHONUNBUFFERED="1",
+        PYTHONPATH=str(REPO),
+    )
+    env.update(extra_env or {})
+    return env
+
+
+def add_account(
+    data_dir: Path, name: str, password: str, extra_env: dict[str, str] | None = None
+) -> None:
+    """`stylist users add NAME --password-stdin`; an account that already exists is fine."""
+    result = subprocess.run(
+        [sys.executable, "-m", "stylist.cli", "users", "add", name, "--password-stdin"],
+        input=password + "\n",
+        env=server_env(data_dir, extra_env),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if result.returncode != 0 and "already a user" not in result.stderr:
+        raise RuntimeError(f"stylist users add {name} failed: {result.stderr or result.stdout}")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -51,26 +101,7 @@ class ChainlitServer:
 
     def start(self, timeout: float = 120.0) -> ChainlitServer:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        env = {k: v for k, v in os.environ.items() if k != "CI"}
-        for key in (
-            "GROQ_API_KEY",
-            "OPENAI_API_KEY",
-            "STYLIST_GROQ_API_KEY",
-            "STYLIST_OPENAI_API_KEY",
-            "STYLIST_LLM_PROVIDER",
-            "STYLIST_CHROMA_URL",
-        ):
-            env.pop(key, None)
-        env.update(
-            STYLIST_DATA_DIR=str(self.data_dir),
-            STYLIST_LLM_PROVIDER="offline",
-            HF_HUB_OFFLINE="1",
-            TOKENIZERS_PARALLELISM="false",
-            ANONYMIZED_TELEMETRY="False",
-            OMP_NUM_THREADS="1",  # two cores are shared with the test process and the browser
-            PYTHONUNBUFFERED="1",
-        )
-        env.update(self.extra_env)
+        env = server_env(self.data_dir, self.extra_env)
         log = self.log_path.open("w")
         self.process = subprocess.Popen(
             [
@@ -122,15 +153,29 @@ class ChainlitServer:
 class ChatPage:
     """One person's chat in one browser page."""
 
-    def __init__(self, page, url: str, name: str):
+    def __init__(self, page, url: str, name: str, login: tuple[str, str] | None = DEFAULT_LOGIN):
         self.page = page
         self.url = url
         self.name = name
+        self.login = login
         self.shots = 0
 
-    def open(self) -> ChatPage:
-        self.page.goto(self.url)
-        self.page.wait_for_selector("#chat-input", timeout=60_000)
+    def sign_in(self) -> None:
+        """Fill Chainlit's login form (shown when the browser has no valid session cookie)."""
+        user, password = self.login
+        self.page.fill("#email", user)
+        self.page.fill("#password", password)
+        self.page.click('button[type="submit"]')
+
+    def open(self, path: str = "") -> ChatPage:
+        self.page.goto(self.url + path)
+        self.page.wait_for_selector("#chat-input, #email", timeout=60_000)
+        if self.page.locator("#email").count() and self.login:
+            self.sign_in()
+            self.page.wait_for_selector("#chat-input", timeout=60_000)
+            if path and not self.page.url.endswith(path):
+                self.page.goto(self.url + path)
+                self.page.wait_for_selector("#chat-input", timeout=60_000)
         # The settings button appears once on_chat_start has sent the settings panel: the
         # websocket session is up and uploads will be accepted.
         self.page.wait_for_selector("#chat-settings-open-modal", timeout=60_000)
