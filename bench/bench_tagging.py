@@ -29,9 +29,9 @@ def build_tiny_world(root: Path) -> Path:
     from stylist.catalog.demo import generate_demo_catalog
     from stylist.catalog.schema import ATTRIBUTES
     from stylist.catalog.store import Catalog, ingest
-    from stylist.models.attributes import train_attribute_heads
     from stylist.models.cnn import train_cnn
     from stylist.models.encoder_training import train_encoder
+    from stylist.models.heads import train_attribute_heads
     from stylist.settings import StyleSettings
 
     settings = StyleSettings(data_dir=root, min_class_count=5, encoder="demo", device="cpu")

@@ -252,7 +252,7 @@ def create_app(settings: StyleSettings | None = None) -> FastAPI:
             )
         try:
             from stylist.catalog.store import get_catalog
-            from stylist.models.attributes import load_tagger
+            from stylist.models.taggers import load_tagger
             from stylist.vectorstore import SearchError, get_index
 
             items = len(get_catalog(s))
@@ -289,7 +289,7 @@ def create_app(settings: StyleSettings | None = None) -> FastAPI:
             status = 413 if len(data) > s.upload_max_bytes else 400
             return _error_response(status, str(err))
         try:
-            from stylist.models.attributes import load_tagger
+            from stylist.models.taggers import load_tagger
 
             ranked = load_tagger(s).predict([image], top_k=top_k)[0]
         except _not_ready_errors() as err:

@@ -13,6 +13,8 @@ import logging
 
 from stylist.layout import InstallLayout
 from stylist.settings import StyleSettings
+from stylist.vectorstore.client import get_chroma_client
+from stylist.vectorstore.index import collection_names
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +28,6 @@ def indexed_items(settings: StyleSettings | None = None) -> int:
     if not layout.index_present():  # no database file: no need to start Chroma to know
         return 0
     try:
-        from stylist.vectorstore.client import get_chroma_client
-        from stylist.vectorstore.index import collection_names
-
         main_name, _images = collection_names(layout.settings)
         collection = get_chroma_client(layout.settings).get_collection(
             main_name, embedding_function=None

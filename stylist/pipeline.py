@@ -33,9 +33,9 @@ def build_demo(
 ) -> None:
     from stylist.catalog.demo import generate_demo_catalog
     from stylist.catalog.store import Catalog, ingest
-    from stylist.models.attributes import train_attribute_heads
     from stylist.models.encoder_training import train_encoder
     from stylist.models.fewshot import train_fewshot
+    from stylist.models.heads import train_attribute_heads
     from stylist.vectorstore.index import build_index, index_is_current
 
     settings = settings or get_settings()

@@ -20,12 +20,16 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image
+
+from stylist.models.encoder import get_encoder
+from stylist.models.errors import EncoderUnavailable
+from stylist.models.taggers import load_tagger
+from stylist.process_cache import ReloadingCache, file_stamp
 
 VOCAB_PATH = Path(__file__).with_name("caption_vocab.json")
 
@@ -37,9 +41,14 @@ Tags = Mapping[str, Sequence[tuple[str, float] | Mapping[str, Any]]]
 _DROP_ORDER = ("style", "material", "pattern", "fit", "season", "usage")
 
 
-@lru_cache(maxsize=1)
+_VOCABS: ReloadingCache[dict[str, Any]] = ReloadingCache()
+
+
 def load_caption_vocab() -> dict[str, Any]:
-    return json.loads(VOCAB_PATH.read_text(encoding="utf-8"))
+    """caption_vocab.json, read once per process (and again when the file is edited)."""
+    return _VOCABS.get(
+        file_stamp(VOCAB_PATH), lambda: json.loads(VOCAB_PATH.read_text(encoding="utf-8"))
+    )
 
 
 @dataclass(frozen=True)
@@ -204,8 +213,6 @@ class Captioner:
 
     def caption(self, image: Image.Image | str | Path, tags: Tags | None = None) -> str:
         if tags is None:
-            from stylist.models.attributes import load_tagger
-
             tags = load_tagger().predict([image], top_k=3)[0]
         master = top_tag(tags, "masterCategory", float(self.vocab["min_tag_confidence"]))
         return self.compose(tags, self.descriptors(image, master))
@@ -237,7 +244,8 @@ def _logit_scale(encoder: Any) -> float:
     return min(100.0, math.exp(float(scale.detach()))) if hasattr(scale, "detach") else 100.0
 
 
-_CAPTIONERS: dict[str, Captioner] = {}
+# One captioner per process: its prompt embeddings belong to one encoder and one vocabulary.
+_CAPTIONERS: ReloadingCache[Captioner] = ReloadingCache()
 
 
 def caption_image(
@@ -247,17 +255,12 @@ def caption_image(
     without `encoder` the configured one ranks the descriptors, and if no encoder can be loaded
     the caption is built from the tags alone."""
     if encoder is None:
-        from stylist.models.encoder import get_encoder
-        from stylist.models.errors import EncoderUnavailable
-
         try:
             encoder = get_encoder()
         except EncoderUnavailable:
             encoder = None
-    key = encoder.fingerprint if encoder is not None else ""
-    captioner = _CAPTIONERS.get(key)
-    if captioner is None or captioner.encoder is not encoder:
-        captioner = Captioner(encoder)
-        _CAPTIONERS.clear()
-        _CAPTIONERS[key] = captioner
+    # Keyed by the encoder object itself (not only its fingerprint): an encoder passed in by a
+    # caller must rank the descriptors, not another instance with the same weights.
+    key = (id(encoder), encoder.fingerprint if encoder is not None else "", file_stamp(VOCAB_PATH))
+    captioner = _CAPTIONERS.get(key, lambda: Captioner(encoder))
     return captioner.caption(image, tags)

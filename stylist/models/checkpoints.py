@@ -8,25 +8,26 @@ one becomes `ModelMissing` with a sentence that says what to do.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
+from pydantic import ValidationError
 
+from stylist.atomic import atomic_write
+from stylist.models.configs import TrainingConfig
 from stylist.models.errors import ModelMissing
 
 FORMAT_VERSION = 1
 
+ConfigT = TypeVar("ConfigT", bound=TrainingConfig)
+
 
 def save_checkpoint(payload: dict[str, Any], path: Path) -> Path:
     """Write atomically: a reader (e.g. the chat loading the tagger) never sees half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    torch.save({"format": FORMAT_VERSION, **payload}, tmp)
-    tmp.replace(path)
-    return path
+    return atomic_write(
+        Path(path), lambda tmp: torch.save({"format": FORMAT_VERSION, **payload}, tmp)
+    )
 
 
 def read_checkpoint(path: Path, kind: str, how_to_make: str) -> dict[str, Any]:
@@ -58,6 +59,19 @@ def read_checkpoint(path: Path, kind: str, how_to_make: str) -> dict[str, Any]:
     return payload
 
 
+def read_config(
+    payload: dict[str, Any], config_class: type[ConfigT], kind: str, path: Path, how_to_make: str
+) -> ConfigT:
+    """The training configuration a checkpoint recorded (its `model_dump()`)."""
+    try:
+        return config_class.model_validate(payload["config"])
+    except (KeyError, ValidationError):
+        raise ModelMissing(
+            f"The {kind} at {path} does not match its own configuration. "
+            f"Run {how_to_make} to make it again."
+        ) from None
+
+
 def check_encoder(
     payload: dict[str, Any], fingerprint: str, kind: str, path: Path, how_to_make: str
 ) -> None:
@@ -68,13 +82,3 @@ def check_encoder(
             f"The {kind} at {path} was trained on another encoder ({trained_on}) than the one "
             f"configured now ({fingerprint}). Run {how_to_make} to train it for this encoder."
         )
-
-
-def file_stamp(path: Path) -> tuple[str, float, int]:
-    """What identifies one version of a file on disk, for per-process caches."""
-    path = Path(path)
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        return (str(path), 0.0, -1)
-    return (str(path.resolve()), stat.st_mtime, stat.st_size)

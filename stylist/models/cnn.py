@@ -22,7 +22,6 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,23 +30,28 @@ import torch
 import torch.nn.functional as F
 import torchvision
 from PIL import Image
+from pydantic import Field, field_validator, model_validator
 from torch import nn
 from tqdm import tqdm
 
 from stylist.catalog.schema import ATTRIBUTES
 from stylist.images import load_image
-from stylist.models.attributes import (
+from stylist.layout import InstallLayout
+from stylist.models.augment import augment
+from stylist.models.checkpoints import read_checkpoint, read_config, save_checkpoint
+from stylist.models.configs import TrainingConfig
+from stylist.models.devices import select_device
+from stylist.models.errors import ModelMissing
+from stylist.models.metrics import format_f1_table, weighted_f1_table, write_attribute_report
+from stylist.models.schedules import one_cycle
+from stylist.models.tagging import (
     Prediction,
     catalog_label_maps,
     check_catalog,
     ranked_predictions,
-    resolve_device,
+    top_labels,
+    validation_split,
 )
-from stylist.models.augment import augment
-from stylist.models.checkpoints import read_checkpoint, save_checkpoint
-from stylist.models.errors import ModelMissing
-from stylist.models.metrics import format_f1_table, weighted_f1_indices, write_attribute_report
-from stylist.models.schedules import one_cycle
 from stylist.settings import StyleSettings, get_settings
 
 if TYPE_CHECKING:
@@ -55,8 +59,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CNN_FILE = "attribute-cnn.pt"
-RESUME_FILE = "attribute-cnn.resume.pt"
 CNN_KIND = "attribute CNN"
 RESUME_KIND = "attribute CNN training state"
 HOW_TO_MAKE_CNN = "`stylist train cnn`"
@@ -82,9 +84,8 @@ DEFAULT_ROUTING: dict[str, list[str]] = {
 }
 
 
-@dataclass
-class CNNConfig:
-    routing: dict[str, list[str]] = field(default_factory=lambda: copy.deepcopy(DEFAULT_ROUTING))
+class CNNConfig(TrainingConfig):
+    routing: dict[str, list[str]] = Field(default_factory=lambda: copy.deepcopy(DEFAULT_ROUTING))
     height: int = 80
     width: int = 60
     epochs: int = 8
@@ -100,22 +101,20 @@ class CNNConfig:
     validation_fraction: float = 0.1
     seed: int = 0
 
-    def __post_init__(self) -> None:
-        self.routing = validate_routing(self.routing)
+    @field_validator("routing", mode="before")
+    @classmethod
+    def _known_routing(cls, routing: Any) -> dict[str, list[str]]:
+        return validate_routing(routing)
+
+    @model_validator(mode="after")
+    def _sensible(self) -> CNNConfig:
         if self.loss not in ("ce", "focal"):
             raise ValueError(f'The loss must be "ce" or "focal", not "{self.loss}".')
         if self.height < 16 or self.width < 16:
             raise ValueError("The input size must be at least 16x16 pixels.")
         if self.epochs < 1 or self.batch_size < 2:
             raise ValueError("Train for at least 1 epoch with batches of at least 2 images.")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> CNNConfig:
-        known = {f for f in cls.__dataclass_fields__}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        return self
 
 
 def validate_routing(routing: Mapping[str, Sequence[str]] | str) -> dict[str, list[str]]:
@@ -328,20 +327,6 @@ def predict_probabilities(
     return {a: np.concatenate(c) if c else np.zeros((0, 0)) for a, c in chunks.items()}
 
 
-def _decode_predictions(
-    probs: Mapping[str, np.ndarray], label_maps: Mapping[str, Sequence[str]]
-) -> dict[str, list[str]]:
-    return {a: [label_maps[a][j] for j in p.argmax(axis=1)] for a, p in probs.items()}
-
-
-def _validation_mask(n: int, fraction: float, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    mask = np.zeros(n, dtype=bool)
-    if n >= 10:
-        mask[rng.choice(n, size=max(1, int(round(n * fraction))), replace=False)] = True
-    return mask
-
-
 def train_cnn(
     catalog: Catalog,
     settings: StyleSettings | None = None,
@@ -364,8 +349,8 @@ def train_cnn(
     say = log_fn or (lambda msg: log.info(msg))
     if quick:
         options = {"height": 40, "width": 30, "epochs": 2, "batch_size": 32, **options}
-    config = CNNConfig(**options)
-    device = resolve_device(settings.device)
+    config = CNNConfig.from_options(**options)
+    device = select_device(settings.device)
     torch.manual_seed(config.seed)
 
     train_items, test_items = catalog.train, catalog.test
@@ -383,10 +368,9 @@ def train_cnn(
 
     started = time.perf_counter()
     pixels = decode_images(train_items["image"].tolist(), config.height, config.width, progress)
-    val_mask = _validation_mask(len(pixels), config.validation_fraction, config.seed)
-    fit_idx, val_idx = np.flatnonzero(~val_mask), np.flatnonzero(val_mask)
-    if len(val_idx) == 0:  # a tiny catalog: validate on the training photos themselves
-        val_idx = fit_idx
+    fit_idx, val_idx = validation_split(
+        len(pixels), config.validation_fraction, config.seed, min_items=10
+    )
     weights = {
         a: class_weights(targets[a][fit_idx].numpy(), len(label_maps[a])).to(device)
         if config.class_weighted
@@ -406,9 +390,9 @@ def train_cnn(
     val_history: list[float] = []
     best_score, best_state, first_epoch = -1.0, None, 0
 
-    resume_path = settings.models_dir / RESUME_FILE
+    resume_path = InstallLayout.of(settings).cnn_resume_path
     state_meta = {
-        "config": config.to_dict(),
+        "config": config.model_dump(),
         "labels": label_maps,
         "train_ids": [int(i) for i in train_items["id"]],
     }
@@ -468,16 +452,10 @@ def train_cnn(
         history["total"].append(sum(sums.values()) / steps_per_epoch)
 
         probs = predict_probabilities(model, pixels[val_idx], device)
-        score = float(
-            np.mean(
-                [
-                    weighted_f1_indices(
-                        targets[a][val_idx].numpy(), probs[a].argmax(1), len(label_maps[a])
-                    )
-                    for a in ATTRIBUTES
-                ]
-            )
-        )
+        score = weighted_f1_table(
+            {a: targets[a][val_idx].numpy() for a in ATTRIBUTES},
+            {a: probs[a].argmax(1) for a in ATTRIBUTES},
+        )["average"]
         val_history.append(score)
         if score > best_score:
             best_score = score
@@ -506,11 +484,11 @@ def train_cnn(
     train_seconds = time.perf_counter() - started
 
     model.load_state_dict(best_state)
-    checkpoint = settings.models_dir / CNN_FILE
+    checkpoint = InstallLayout.of(settings).cnn_path
     save_checkpoint(
         {
             "kind": CNN_KIND,
-            "config": config.to_dict(),
+            "config": config.model_dump(),
             "labels": label_maps,
             "input_size": [config.height, config.width],
             "state_dict": model.state_dict(),
@@ -529,7 +507,7 @@ def train_cnn(
         progress=progress,
         history=history,
         extra={
-            "config": config.to_dict(),
+            "config": config.model_dump(),
             "checkpoint": str(checkpoint),
             "train_items": len(fit_idx),
             "validation_items": len(val_idx),
@@ -561,7 +539,7 @@ def evaluate_cnn(
     return write_attribute_report(
         REPORT_NAME,
         truth,
-        _decode_predictions(probs, tagger.label_maps),
+        top_labels(probs, tagger.label_maps),
         tagger.label_maps,
         settings.reports_dir,
         history=history,
@@ -605,10 +583,10 @@ def load_cnn_tagger(
     """Load a CNN checkpoint; ModelMissing with a sentence when it is absent, damaged, or was
     trained on another catalog (when `catalog` is given)."""
     settings = settings or get_settings()
-    path = Path(path or settings.models_dir / CNN_FILE)
+    path = Path(path or InstallLayout.of(settings).cnn_path)
     payload = read_checkpoint(path, CNN_KIND, HOW_TO_MAKE_CNN)
     check_catalog(payload["labels"], catalog, CNN_KIND, path, HOW_TO_MAKE_CNN)
-    config = CNNConfig.from_dict(payload["config"])
+    config = read_config(payload, CNNConfig, CNN_KIND, path, HOW_TO_MAKE_CNN)
     model = MultiTaskCNN(config.routing, {a: len(v) for a, v in payload["labels"].items()})
     try:
         model.load_state_dict(payload["state_dict"])
@@ -618,7 +596,7 @@ def load_cnn_tagger(
             f"Run {HOW_TO_MAKE_CNN} to make it again."
         ) from None
     return CNNTagger(
-        model, payload["labels"], payload["input_size"], resolve_device(settings.device)
+        model, payload["labels"], payload["input_size"], select_device(settings.device)
     )
 
 

@@ -94,7 +94,7 @@ def register(app: typer.Typer, train_app: typer.Typer, eval_app: typer.Typer) ->
         epochs: int = typer.Option(60, min=1, help="Training epochs."),
     ) -> None:
         """Train the attribute heads on the encoder's embeddings (the default tagger)."""
-        from stylist.models.attributes import train_attribute_heads
+        from stylist.models.heads import train_attribute_heads
 
         def job() -> dict[str, Any]:
             catalog, settings = _catalog_and_settings()
@@ -183,7 +183,7 @@ def register(app: typer.Typer, train_app: typer.Typer, eval_app: typer.Typer) ->
         ),
     ) -> None:
         """Weighted F1 per attribute of the trained tagger on the test split."""
-        from stylist.models.attributes import evaluate_attributes
+        from stylist.models.taggers import evaluate_attributes
 
         def job() -> dict[str, Any]:
             catalog, settings = _catalog_and_settings()
@@ -214,7 +214,7 @@ def register(app: typer.Typer, train_app: typer.Typer, eval_app: typer.Typer) ->
     ) -> None:
         """Print the 7 attributes of a photo, with confidences."""
         from stylist.images import load_image
-        from stylist.models.attributes import load_tagger
+        from stylist.models.taggers import load_tagger
         from stylist.settings import get_settings
 
         with _clear_errors():

@@ -10,17 +10,18 @@ re-ingested catalog never reads stale embeddings.
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from stylist.atomic import atomic_write
 from stylist.catalog.store import Catalog
 from stylist.images import ImageRejected
+from stylist.layout import InstallLayout
 from stylist.models.encoder import Encoder
 from stylist.models.errors import ModelMissing
-from stylist.settings import StyleSettings, get_settings
+from stylist.settings import StyleSettings
 
 
 @dataclass
@@ -62,9 +63,8 @@ def catalog_hash(catalog: Catalog) -> str:
 
 
 def cache_path(catalog: Catalog, encoder: Encoder, settings: StyleSettings | None = None) -> Path:
-    settings = settings or get_settings()
     encoder_hash = hashlib.sha256(encoder.fingerprint.encode()).hexdigest()[:16]
-    return settings.models_dir / "embeddings" / f"{encoder_hash}-{catalog_hash(catalog)}.npz"
+    return InstallLayout.of(settings).embeddings_dir / f"{encoder_hash}-{catalog_hash(catalog)}.npz"
 
 
 def embed_catalog(
@@ -99,17 +99,16 @@ def embed_catalog(
 
 
 def _write(path: Path, emb: CatalogEmbeddings) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")
-    np.savez(
-        tmp,
-        ids=emb.ids,
-        image=emb.image,
-        text=emb.text,
-        fused=emb.fused,
-        fingerprint=np.array(emb.fingerprint),
-    )
-    tmp.replace(path)  # atomic: a concurrent reader sees the old file or the whole new one
+    """Atomic: a concurrent reader sees the old file or the whole new one."""
+    arrays = {
+        "ids": emb.ids,
+        "image": emb.image,
+        "text": emb.text,
+        "fused": emb.fused,
+        "fingerprint": np.array(emb.fingerprint),
+    }
+    # np.savez appends ".npz" to a name that does not end with it.
+    atomic_write(path, lambda tmp: np.savez(tmp, **arrays), suffix=".npz")
 
 
 def _read(path: Path, encoder: Encoder) -> CatalogEmbeddings | None:

@@ -39,8 +39,6 @@ def register(train_app: typer.Typer, eval_app: typer.Typer) -> None:
         ),
     ) -> None:
         """Train the demo encoder from scratch, or fine-tune the configured pretrained one."""
-        from dataclasses import replace
-
         from stylist.catalog.store import Catalog, CatalogMissing
         from stylist.models.encoder_training import EncoderTrainOptions, train_encoder
         from stylist.models.errors import EncoderUnavailable
@@ -55,13 +53,12 @@ def register(train_app: typer.Typer, eval_app: typer.Typer) -> None:
             "model_name": model_name,
             "aux_weight": aux_weight,
         }
-        options = replace(
-            options,
-            unfreeze_blocks=unfreeze_blocks,
-            probe=probe and not quick,
-            **{k: v for k, v in changes.items() if v is not None},
-        )
         try:
+            options = options.updated(
+                unfreeze_blocks=unfreeze_blocks,
+                probe=probe and not quick,
+                **{k: v for k, v in changes.items() if v is not None},
+            )
             catalog = Catalog.load(settings)
             results = train_encoder(catalog, settings, options=options)
         except (CatalogMissing, EncoderUnavailable, ValueError) as err:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,27 +41,24 @@ from tqdm import tqdm
 
 from stylist.catalog.schema import ATTRIBUTES
 from stylist.catalog.store import Catalog
+from stylist.layout import InstallLayout
 from stylist.models import reporting
 from stylist.models.augment import augment
-from stylist.models.encoder import (
-    Encoder,
-    build_encoder,
-    demo_encoder_dir,
-    load_encoder,
-    save_encoder,
-    select_device,
-)
+from stylist.models.checkpoints import read_checkpoint, save_checkpoint
+from stylist.models.configs import TrainingConfig
+from stylist.models.devices import select_device
+from stylist.models.encoder import Encoder, build_encoder, load_encoder, save_encoder
+from stylist.models.errors import ModelMissing
+from stylist.models.ranking import RECALL_AT, first_relevant_ranks, mean_reciprocal_rank, recall_at
 from stylist.settings import StyleSettings, get_settings
 
-RECALL_KS = (1, 5, 10)
 # Epoch-level resume state (models_dir/RESUME_FILE): written after every epoch, removed when the
 # encoder is saved. Added for `stylist eval-real`, whose encoder stage trains for ~20 minutes.
 RESUME_FILE = "encoder.resume.pt"
 RESUME_KIND = "encoder training state"
 
 
-@dataclass
-class EncoderTrainOptions:
+class EncoderTrainOptions(TrainingConfig):
     """Everything that decides a training run (written into the report and the checkpoint)."""
 
     model_name: str = "stylist-demo"  # an open_clip config (from scratch) — demo mode only
@@ -144,16 +141,19 @@ def _prepare(
 def retrieval_metrics(
     text_emb: np.ndarray, image_emb: np.ndarray, names: list[str]
 ) -> dict[str, dict[str, float]]:
-    """Text → image Recall@k and MRR, exact item and same-name relevance (see module doc)."""
-    sims = text_emb @ image_emb.T
-    order = np.argsort(-sims, axis=1, kind="stable")
+    """Text → image Recall@k and MRR, exact item and same-name relevance (see module doc).
+
+    Ranks follow `stylist.models.ranking` (1-based, the same as `stylist eval search`)."""
     codes = pd.factorize(pd.Series(names))[0]
-    exact_rank = np.argmax(order == np.arange(len(names))[:, None], axis=1)
-    same_name_rank = np.argmax(codes[order] == codes[:, None], axis=1)
-    result = {}
-    for rule, rank in (("same_name", same_name_rank), ("exact", exact_rank)):
-        metrics = {f"recall@{k}": float(np.mean(rank < k)) for k in RECALL_KS}
-        metrics["mrr"] = float(np.mean(1.0 / (rank + 1)))
+    relevance = {
+        "same_name": [np.flatnonzero(codes == code) for code in codes],
+        "exact": [np.array([i]) for i in range(len(names))],
+    }
+    result: dict[str, dict[str, float]] = {}
+    for rule, relevant in relevance.items():
+        ranks = first_relevant_ranks(text_emb, image_emb, relevant)
+        metrics = {f"recall@{k}": recall_at(ranks, k) for k in RECALL_AT}
+        metrics["mrr"] = mean_reciprocal_rank(ranks)
         result[rule] = metrics
     result["queries"] = {"n": len(names), "distinct_names": int(len(set(names)))}
     return result
@@ -184,7 +184,7 @@ def attribute_probe(
     encoder: Encoder, catalog: Catalog, train: torch.Tensor, test: torch.Tensor
 ) -> dict[str, float]:
     """Weighted F1 of a logistic regression per attribute on frozen image embeddings: a check
-    that the embedding serves simple heads (the real heads live in attributes.py)."""
+    that the embedding serves simple heads (the real heads live in heads.py)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import f1_score
     from sklearn.pipeline import make_pipeline
@@ -309,11 +309,11 @@ def train_encoder(
             device=select_device(settings.device),
             batch_size=settings.batch_size,
         )
-        out_dir = demo_encoder_dir(settings)
+        out_dir = InstallLayout.of(settings).encoder_dir
     else:
         encoder = load_encoder(settings.encoder, settings)
         _lock_for_finetuning(encoder.model, options.unfreeze_blocks)
-        out_dir = settings.models_dir / "encoder-finetuned"
+        out_dir = InstallLayout.of(settings).finetuned_encoder_dir
     model = encoder.model
 
     label_maps = {
@@ -352,12 +352,9 @@ def train_encoder(
         "train attribute aux": [],
         "held-out contrastive": [],
     }
-    from stylist.models.checkpoints import read_checkpoint, save_checkpoint
-    from stylist.models.errors import ModelMissing
-
     resume_path = settings.models_dir / RESUME_FILE
     resume_meta = {
-        "options": asdict(options),
+        "options": options.model_dump(),
         "spec": settings.encoder,
         "train_ids": [int(i) for i in catalog.train["id"]],
     }
@@ -443,7 +440,7 @@ def train_encoder(
     loss_after = _contrastive_loss(encoder, train, options.batch_size)
     after = evaluate_encoder(encoder, catalog, pixels=test.pixels)
     metadata = {
-        "options": asdict(options),
+        "options": options.model_dump(),
         "trained_on_items": int(n),
         "train_seconds": round(train_seconds, 1),
     }
@@ -460,7 +457,7 @@ def train_encoder(
         "params": encoder.n_params,
         "trainable_params": sum(p.numel() for p in model.parameters() if p.requires_grad),
         "items": {"train": n, "test": len(test.names)},
-        "options": asdict(options),
+        "options": options.model_dump(),
         "headline": "same_name recall@10 (text -> image, held-out names vs held-out pictures)",
         "before": before,
         "after": after,
@@ -486,7 +483,7 @@ def write_reports(results: dict[str, Any], folder: Path) -> dict[str, str]:
     )
     recall_png = reporting.plot_curves(
         {
-            f"{when} ({rule})": {k: results[when][rule][f"recall@{k}"] for k in RECALL_KS}
+            f"{when} ({rule})": {k: results[when][rule][f"recall@{k}"] for k in RECALL_AT}
             for when in ("before", "after")
             for rule in ("same_name", "exact")
         },

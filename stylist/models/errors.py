@@ -11,3 +11,11 @@ class EncoderUnavailable(RuntimeError):
 
 class PretrainedUnavailable(EncoderUnavailable):
     """A packaged pretrained network (its pip package or its weights file) is not installed."""
+
+
+class DeviceUnavailable(EncoderUnavailable):
+    """STYLIST_DEVICE names a device this machine does not have.
+
+    A kind of EncoderUnavailable so that every door that already explains an unavailable encoder
+    (CLI, API, chat tools) explains this too, whichever model asked for the device.
+    """

@@ -20,32 +20,41 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from pydantic import Field
 from tqdm import tqdm
 
-from stylist.models.checkpoints import check_encoder, read_checkpoint, save_checkpoint
+from stylist.catalog.schema import OTHER
+from stylist.layout import InstallLayout
+from stylist.models import reporting
+from stylist.models.checkpoints import (
+    check_encoder,
+    read_checkpoint,
+    read_config,
+    save_checkpoint,
+)
+from stylist.models.configs import TrainingConfig
+from stylist.models.embeddings import embed_catalog
+from stylist.models.encoder import Encoder, get_encoder
+from stylist.models.metrics import draw_support, summarise_draws
 from stylist.settings import StyleSettings, get_settings
 
 if TYPE_CHECKING:
     from PIL import Image
 
     from stylist.catalog.store import Catalog
-    from stylist.models.encoder import Encoder
 
-FEWSHOT_FILE = "fewshot.pt"
 FEWSHOT_KIND = "few-shot head"
 HOW_TO_MAKE = "`stylist train fewshot` (or `make demo`)"
 REPORT_NAME = "fewshot"
 
 
-@dataclass
-class FewShotConfig:
+class FewShotConfig(TrainingConfig):
     logit_scale: float = 30.0  # cosine similarities are in [-1, 1]: sharpen them into logits
     # How much of the class name's text embedding enters a prototype; on the demo encoder 1.5
     # beat 0 / 0.5 / 1 / 2 on held-out types (5-shot among all classes: 0.52 -> 0.62).
@@ -56,16 +65,9 @@ class FewShotConfig:
     teach_steps: int = 60
     # k-shot evaluation
     holdout_types: int = 5
-    shots: list[int] = field(default_factory=lambda: [1, 5, 10])
+    shots: list[int] = Field(default_factory=lambda: [1, 5, 10])
     draws: int = 5
     seed: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> FewShotConfig:
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
 def _normalise(x: torch.Tensor) -> torch.Tensor:
@@ -265,7 +267,7 @@ class FewShotHead:
                 "bias": self.bias,
                 "prototypes": self.prototypes,
                 "counts": self.counts,
-                "config": self.config.to_dict(),
+                "config": self.config.model_dump(),
             },
             Path(path),
         )
@@ -277,7 +279,7 @@ class FewShotHead:
         payload = read_checkpoint(path, FEWSHOT_KIND, HOW_TO_MAKE)
         if encoder is not None:
             check_encoder(payload, encoder.fingerprint, FEWSHOT_KIND, path, HOW_TO_MAKE)
-        head = cls(encoder, FewShotConfig.from_dict(payload["config"]))
+        head = cls(encoder, read_config(payload, FewShotConfig, FEWSHOT_KIND, path, HOW_TO_MAKE))
         head.encoder_fingerprint = payload["encoder_fingerprint"]
         head.classes = [str(c) for c in payload["classes"]]
         head.taught = [str(c) for c in payload["taught"]]
@@ -321,8 +323,6 @@ def choose_held_out(
     """Article types kept out of the base training: a seeded draw among the types that have
     enough training examples for the largest k and at least one test item ("Other" is a
     catch-all, not a class one could teach)."""
-    from stylist.catalog.schema import OTHER
-
     values, counts = np.unique(np.asarray(train_types, dtype=str), return_counts=True)
     train_counts = dict(zip(values.tolist(), counts.tolist(), strict=True))
     in_test = set(map(str, test_types))
@@ -359,8 +359,6 @@ def evaluate_kshot(
     "among new" figures restrict the choice to the held-out classes (classic N-way k-shot).
     `queries` maps a name ("fused", "image") to the query features.
     """
-    from stylist.models.metrics import draw_support, summarise_draws
-
     base_head = FewShotHead(encoder, config)
     base_losses = base_head.fit(base_features, base_labels, progress=progress)
     base_ncm = NearestClassMean().fit(base_features, base_labels)
@@ -417,9 +415,6 @@ def evaluate_fewshot(
 ) -> dict[str, Any]:
     """The k-shot evaluation on held-out article types (head vs nearest class mean); writes
     reports_dir/fewshot.json, fewshot-kshot.png and fewshot-loss.png (base training loss)."""
-    from stylist.models.embeddings import embed_catalog
-    from stylist.models.encoder import get_encoder
-
     settings = settings or get_settings()
     config = _config(quick, options)
     encoder = get_encoder(settings)
@@ -460,7 +455,7 @@ def evaluate_fewshot(
         'held-out types\' test items among all classes ("among-new": among the '
         "held-out ones only); 'fused' = catalog features (image + name), 'image' = "
         "photo only, as in chat",
-        "config": config.to_dict(),
+        "config": config.model_dump(),
         "encoder": encoder.spec,
         "encoder_fingerprint": encoder.fingerprint,
         "eval_seconds": time.perf_counter() - started,
@@ -479,12 +474,10 @@ def evaluate_fewshot(
 def _config(quick: bool, options: dict[str, Any]) -> FewShotConfig:
     if quick:
         options = {"draws": 2, "epochs": 100, **options}
-    return FewShotConfig(**options)
+    return FewShotConfig.from_options(**options)
 
 
 def _write_report(report: dict[str, Any], settings: StyleSettings) -> None:
-    from stylist.models import reporting
-
     reports = settings.reports_dir
     files = {"json": reports / f"{REPORT_NAME}.json"}
     evaluation = report.get("k_shot_accuracy") or {}
@@ -522,9 +515,6 @@ def train_fewshot(
 ) -> dict[str, Any]:
     """Evaluate the head k-shot on held-out article types, then train it on ALL types (the
     training split) and write models_dir/fewshot.pt + the report (see evaluate_fewshot)."""
-    from stylist.models.embeddings import embed_catalog
-    from stylist.models.encoder import get_encoder
-
     settings = settings or get_settings()
     config = _config(quick, options)
     encoder = get_encoder(settings)
@@ -534,7 +524,7 @@ def train_fewshot(
     if len(set(train_types)) < 2:
         raise ValueError("The few-shot head needs a catalog with at least two article types.")
     report = evaluate_fewshot(
-        catalog, settings, progress=progress, embeddings=embeddings, **config.to_dict()
+        catalog, settings, progress=progress, embeddings=embeddings, **config.model_dump()
     )
 
     started = time.perf_counter()
@@ -542,7 +532,7 @@ def train_fewshot(
     test_rows = embeddings.rows(catalog.test["id"].to_numpy())
     head = FewShotHead(encoder, config)
     losses = head.fit(embeddings.fused[train_rows], train_types, progress=progress)
-    path = head.save(settings.models_dir / FEWSHOT_FILE)
+    path = head.save(InstallLayout.of(settings).fewshot_path)
     report["fit_seconds"] = time.perf_counter() - started
     report["checkpoint"] = str(path)
     report["classes"] = len(head.classes)
@@ -559,9 +549,7 @@ def load_fewshot_head(
     settings: StyleSettings | None = None, encoder: Encoder | None = None
 ) -> FewShotHead:
     """fewshot.pt for the configured encoder (ModelMissing with a sentence otherwise)."""
-    from stylist.models.encoder import get_encoder
-
     settings = settings or get_settings()
-    path = settings.models_dir / FEWSHOT_FILE
+    path = InstallLayout.of(settings).fewshot_path
     read_checkpoint(path, FEWSHOT_KIND, HOW_TO_MAKE)  # fail before loading an encoder
     return FewShotHead.load(path, encoder=encoder or get_encoder(settings))

@@ -28,7 +28,10 @@ REFERENCE_AVERAGE_F1 = 0.82
 def weighted_f1_table(
     y_true: Mapping[str, Sequence[str]], y_pred: Mapping[str, Sequence[str]]
 ) -> dict[str, float]:
-    """Weighted F1 per attribute (in ATTRIBUTES order) plus their plain average ("average")."""
+    """Weighted F1 per attribute (in ATTRIBUTES order) plus their plain average ("average").
+
+    Labels may be names or integer class codes; this is the one F1 every trainer and report
+    uses (also for picking the best epoch on the validation rows)."""
     table = {
         a: float(f1_score(list(y_true[a]), list(y_pred[a]), average="weighted", zero_division=0))
         for a in ATTRIBUTES
@@ -36,20 +39,6 @@ def weighted_f1_table(
     }
     table["average"] = float(np.mean(list(table.values()))) if table else 0.0
     return table
-
-
-def weighted_f1_indices(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> float:
-    """Weighted F1 of integer-coded labels, with numpy alone: the same figure as sklearn's
-    f1_score(average="weighted", zero_division=0), fast enough to run after every epoch."""
-    y_true, y_pred = np.asarray(y_true, dtype=np.int64), np.asarray(y_pred, dtype=np.int64)
-    if len(y_true) == 0:
-        return 0.0
-    support = np.bincount(y_true, minlength=n_classes).astype(np.float64)
-    predicted = np.bincount(y_pred, minlength=n_classes).astype(np.float64)
-    hits = np.bincount(y_true[y_true == y_pred], minlength=n_classes).astype(np.float64)
-    denominator = support + predicted
-    f1 = np.divide(2 * hits, denominator, out=np.zeros(n_classes), where=denominator > 0)
-    return float((f1 * support).sum() / support.sum())
 
 
 def accuracy_table(

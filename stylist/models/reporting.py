@@ -14,11 +14,12 @@ matplotlib.use("Agg")  # headless: no display on servers and CI
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from stylist.atomic import atomic_write, atomic_write_text  # noqa: E402
+
 
 def write_json(data: object, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2, default=_jsonable))
-    return path
+    """Atomic, like every report file: a reader sees the previous report or the whole new one."""
+    return atomic_write_text(Path(path), json.dumps(data, indent=2, default=_jsonable))
 
 
 def _jsonable(value: object) -> object:
@@ -116,8 +117,9 @@ def plot_curves(
 
 
 def _save(fig: plt.Figure, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    try:
+        atomic_write(Path(path), lambda tmp: fig.savefig(tmp, dpi=110), suffix=Path(path).suffix)
+    finally:
+        plt.close(fig)
     return path

@@ -67,9 +67,10 @@ def _throughput(
 def _bench_cnn(
     settings: StyleSettings, photos: Sequence[Path], repeats: int, batch_size: int
 ) -> dict[str, Any]:
-    from stylist.models.cnn import CNN_FILE, build_backbone, load_cnn_tagger
+    from stylist.layout import InstallLayout
+    from stylist.models.cnn import build_backbone, load_cnn_tagger
 
-    path = settings.models_dir / CNN_FILE
+    path = InstallLayout.of(settings).cnn_path
     gc.collect()
     before = _rss_mb()
     tagger = load_cnn_tagger(path, settings)
@@ -104,7 +105,7 @@ def _bench_cnn(
 def _bench_heads(
     settings: StyleSettings, photos: Sequence[Path], repeats: int, batch_size: int
 ) -> dict[str, Any]:
-    from stylist.models.attributes import load_heads_tagger
+    from stylist.models.heads import load_heads_tagger
 
     gc.collect()
     before = _rss_mb()

@@ -11,7 +11,7 @@ import csv
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -200,7 +200,7 @@ def run_encoder(ctx: RunContext) -> dict[str, Any]:
 
     register_encoder_configs()
     base = EncoderTrainOptions.quick() if ctx.preset.quick else EncoderTrainOptions()
-    options = replace(base, **ctx.preset.options("encoder"))
+    options = base.updated(**ctx.preset.options("encoder"))
     results = train_encoder(ctx.catalog(), ctx.settings, progress=ctx.progress, options=options)
     return {
         "model_name": results.get("model_name"),
@@ -224,7 +224,7 @@ def run_encoder(ctx: RunContext) -> dict[str, Any]:
 
 
 def run_heads(ctx: RunContext) -> dict[str, Any]:
-    from stylist.models.attributes import train_attribute_heads
+    from stylist.models.heads import train_attribute_heads
 
     report = train_attribute_heads(
         ctx.catalog(),

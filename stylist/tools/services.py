@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from stylist.catalog.store import Catalog, get_catalog
 from stylist.layout import InstallLayout
-from stylist.models.attributes import AttributeTagger, load_tagger
 from stylist.models.encoder import Encoder, get_encoder
 from stylist.models.fewshot import FewShotHead, load_fewshot_head
+from stylist.models.taggers import load_tagger
+from stylist.models.tagging import AttributeTagger
 from stylist.process_cache import ReloadingCache, file_stamp
 from stylist.settings import get_settings
 

@@ -22,8 +22,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
+from stylist.models.ranking import (
+    QUERY_BATCH,
+    RECALL_AT,
+    first_relevant_ranks,
+    mean_reciprocal_rank,
+    recall_metrics,
+)
 from stylist.models.reporting import plot_curves, write_json
 from stylist.settings import StyleSettings, get_settings
 
@@ -36,27 +42,6 @@ KAGL_TASKS = {
     "season": "season",
     "usage": "usage",
 }
-RECALL_AT = (1, 5, 10)
-QUERY_BATCH = 256
-
-
-def first_relevant_ranks(
-    queries: np.ndarray,
-    gallery: np.ndarray,
-    relevant: Sequence[np.ndarray],
-    progress: bool = False,
-    desc: str = "rank",
-) -> np.ndarray:
-    """1-based rank of the best-ranked relevant gallery row for each query (ties count against).
-
-    `relevant[i]` holds the gallery rows relevant to query i (non-empty)."""
-    ranks = np.empty(len(queries), dtype=np.int64)
-    for start in tqdm(range(0, len(queries), QUERY_BATCH), desc=desc, disable=not progress):
-        scores = queries[start : start + QUERY_BATCH] @ gallery.T
-        for j, row_scores in enumerate(scores):
-            best = row_scores[relevant[start + j]].max()
-            ranks[start + j] = int((row_scores > best).sum()) + 1
-    return ranks
 
 
 def precision_at(
@@ -70,15 +55,6 @@ def precision_at(
         top = np.argpartition(-scores, kk - 1, axis=1)[:, :kk]
         for j, rows in enumerate(top):
             out[start + j] = relevant_mask[start + j][rows].mean()
-    return out
-
-
-def recall_metrics(ranks: np.ndarray) -> dict[str, float]:
-    if len(ranks) == 0:
-        return {"queries": 0}
-    out = {f"R@{k}": float(np.mean(ranks <= k)) for k in RECALL_AT}
-    out["MRR"] = float(np.mean(1.0 / ranks))
-    out["queries"] = int(len(ranks))
     return out
 
 
@@ -180,7 +156,7 @@ def _attribute_metrics(queries, gallery, relevant_masks) -> dict:
     return {
         "P@1": float(precision_at(queries, gallery, masks, 1).mean()),
         "P@10": float(precision_at(queries, gallery, masks, 10).mean()),
-        "MRR": float(np.mean(1.0 / ranks)),
+        "MRR": mean_reciprocal_rank(ranks),
         "queries": len(keep),
     }
 
@@ -255,7 +231,7 @@ def evaluate_ground_truth(
                     {
                         "P@1": float(precision_at(q, gallery, masks, 1).mean()),
                         "P@10": float(precision_at(q, gallery, masks, 10).mean()),
-                        "MRR": float(np.mean(1.0 / ranks)),
+                        "MRR": mean_reciprocal_rank(ranks),
                     }
                 )
         out[task] = entry

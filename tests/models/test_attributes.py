@@ -25,7 +25,7 @@ def world(tmp_path_factory):
 @pytest.fixture(scope="module")
 def trained(world, tmp_path_factory):
     """Heads trained once (quick) for this module; tests only read this installation."""
-    from stylist.models.attributes import train_attribute_heads
+    from stylist.models.heads import train_attribute_heads
 
     settings = world.settings(tmp_path_factory.mktemp("heads"))
     catalog = Catalog.load(settings)
@@ -79,7 +79,7 @@ def test_training_writes_report_json_and_plots(trained):
 
 
 def test_predict_returns_ranked_labels_for_all_attributes(trained):
-    from stylist.models.attributes import load_tagger
+    from stylist.models.taggers import load_tagger
 
     settings, catalog, _ = trained
     tagger = load_tagger(settings)
@@ -98,7 +98,8 @@ def test_predict_returns_ranked_labels_for_all_attributes(trained):
 
 
 def test_save_load_gives_identical_outputs(trained):
-    from stylist.models.attributes import evaluate_attributes, load_heads_tagger
+    from stylist.models.heads import load_heads_tagger
+    from stylist.models.taggers import evaluate_attributes
 
     settings, catalog, report = trained
     first, second = load_heads_tagger(settings), load_heads_tagger(settings)
@@ -110,8 +111,8 @@ def test_save_load_gives_identical_outputs(trained):
 
 
 def test_load_tagger_is_cached_and_reloads_a_changed_checkpoint(trained, tmp_path):
-    from stylist.models.attributes import load_tagger
     from stylist.models.checkpoints import read_checkpoint, save_checkpoint
+    from stylist.models.taggers import load_tagger
 
     settings, _, _ = trained
     assert load_tagger(settings) is load_tagger(settings)
@@ -133,7 +134,7 @@ def test_load_tagger_is_cached_and_reloads_a_changed_checkpoint(trained, tmp_pat
 
 
 def test_missing_checkpoint_says_how_to_make_it(world, tmp_path):
-    from stylist.models.attributes import load_tagger
+    from stylist.models.taggers import load_tagger
 
     settings = world.settings(tmp_path)
     with pytest.raises(ModelMissing, match="stylist train attributes"):
@@ -141,7 +142,7 @@ def test_missing_checkpoint_says_how_to_make_it(world, tmp_path):
 
 
 def test_checkpoint_of_another_encoder_is_refused(trained, world):
-    from stylist.models.attributes import load_heads_tagger
+    from stylist.models.heads import load_heads_tagger
 
     settings, _, _ = trained
     other = settings.model_copy(update={"encoder": str(world.other_encoder)})
@@ -150,7 +151,7 @@ def test_checkpoint_of_another_encoder_is_refused(trained, world):
 
 
 def test_checkpoint_of_another_catalog_is_refused(trained):
-    from stylist.models.attributes import load_heads_tagger
+    from stylist.models.heads import load_heads_tagger
 
     settings, catalog, _ = trained
     other = Catalog(catalog.items.copy(), catalog.min_class_count)
@@ -161,7 +162,7 @@ def test_checkpoint_of_another_catalog_is_refused(trained):
 
 @pytest.mark.parametrize("content", [b"", b"not a checkpoint at all", b"PK\x03\x04broken"])
 def test_corrupt_checkpoint_is_a_sentence(world, tmp_path, content):
-    from stylist.models.attributes import load_heads_tagger
+    from stylist.models.heads import load_heads_tagger
 
     settings = world.settings(tmp_path)
     settings.models_dir.mkdir(parents=True)
@@ -175,7 +176,7 @@ class NotAllowedInCheckpoints:
 
 
 def test_checkpoint_with_arbitrary_objects_is_refused(world, tmp_path):
-    from stylist.models.attributes import load_heads_tagger
+    from stylist.models.heads import load_heads_tagger
 
     settings = world.settings(tmp_path)
     settings.models_dir.mkdir(parents=True)

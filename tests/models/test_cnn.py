@@ -14,6 +14,7 @@ from PIL import Image
 
 from stylist.catalog.schema import ATTRIBUTES
 from stylist.catalog.store import Catalog
+from stylist.layout import CNN_RESUME_FILE
 from stylist.models.errors import ModelMissing
 
 # Two backbones, as the reference project split them: coarse attributes on the small one.
@@ -31,7 +32,7 @@ def world(tmp_path_factory):
 @pytest.fixture(scope="module")
 def trained(world, tmp_path_factory):
     """A quick CNN run, interrupted after its first epoch and then resumed to the end."""
-    from stylist.models.cnn import RESUME_FILE, train_cnn
+    from stylist.models.cnn import train_cnn
 
     settings = world.settings(tmp_path_factory.mktemp("cnn"))
     catalog = Catalog.load(settings)
@@ -50,7 +51,7 @@ def trained(world, tmp_path_factory):
             log_fn=interrupt_after_first_epoch,
             **options,
         )
-    assert (settings.models_dir / RESUME_FILE).is_file()
+    assert (settings.models_dir / CNN_RESUME_FILE).is_file()
     assert not (settings.models_dir / "attribute-cnn.pt").exists()
     messages: list[str] = []
     report = train_cnn(
@@ -60,7 +61,6 @@ def trained(world, tmp_path_factory):
 
 
 def test_interrupted_training_resumes_from_its_last_epoch(trained):
-    from stylist.models.cnn import RESUME_FILE
 
     settings, _, report, messages = trained
     assert any("Resuming the CNN training after epoch 1 of 2" in m for m in messages)
@@ -69,7 +69,7 @@ def test_interrupted_training_resumes_from_its_last_epoch(trained):
     ]
     assert len(report["history"]["total"]) == 2  # epoch 1 from the first run, 2 from this one
     assert len(report["validation_average_f1_per_epoch"]) == 2
-    assert not (settings.models_dir / RESUME_FILE).exists()
+    assert not (settings.models_dir / CNN_RESUME_FILE).exists()
 
 
 def test_report_has_per_task_losses_f1_table_and_plots(trained):
@@ -89,8 +89,8 @@ def test_report_has_per_task_losses_f1_table_and_plots(trained):
 
 
 def test_cnn_tagger_predicts_and_loads_identically(trained):
-    from stylist.models.attributes import evaluate_attributes, load_tagger
     from stylist.models.cnn import load_cnn_tagger
+    from stylist.models.taggers import evaluate_attributes, load_tagger
 
     settings, catalog, report, _ = trained
     cnn_settings = settings.model_copy(update={"attribute_model": "cnn"})

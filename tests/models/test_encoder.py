@@ -11,13 +11,13 @@ import pytest
 import torch
 from PIL import Image
 
+from stylist.layout import ENCODER_CONFIG_FILE as CONFIG_NAME
+from stylist.layout import ENCODER_WEIGHTS_FILE as CHECKPOINT_NAME
+from stylist.layout import InstallLayout
 from stylist.models.encoder import (
-    CHECKPOINT_NAME,
-    CONFIG_NAME,
     MODEL_CONFIGS_DIR,
     Encoder,
     build_encoder,
-    demo_encoder_dir,
     get_encoder,
     load_encoder,
     parse_spec,
@@ -40,7 +40,7 @@ def tiny() -> Encoder:
 
 @pytest.fixture
 def saved_demo(tiny, isolated_settings) -> Path:
-    return save_encoder(tiny, demo_encoder_dir(isolated_settings))
+    return save_encoder(tiny, InstallLayout.of(isolated_settings).encoder_dir)
 
 
 # --- spec parsing --------------------------------------------------------------------------
@@ -123,7 +123,7 @@ def test_the_demo_architecture_builds_through_the_factory_and_round_trips(isolat
     demo = build_encoder("stylist-demo", seed=0)
     assert demo.dim == 512 and demo.image_size == (80, 64)
     assert type(demo.model.visual.trunk).__name__ == "ResNet"
-    saved = save_encoder(demo, demo_encoder_dir(isolated_settings))
+    saved = save_encoder(demo, InstallLayout.of(isolated_settings).encoder_dir)
     loaded = load_encoder(str(saved))
     pictures = _pictures()
     np.testing.assert_allclose(
@@ -251,6 +251,42 @@ def test_weights_of_another_architecture_are_refused(tmp_path, tiny):
         load_encoder(f"{config}:{weights}")
 
 
+def test_registering_a_config_leaves_no_file_behind_and_survives_rescans(tmp_path):
+    import tempfile
+
+    import open_clip
+
+    from stylist.models.encoder.registry import register_config, register_model_configs
+
+    register_model_configs()
+
+    def leftovers() -> list[str]:
+        return [p.name for p in Path(tempfile.gettempdir()).glob("stylist-open-clip-config-*")]
+
+    before = leftovers()
+    model_cfg = {**open_clip.get_model_config("stylist-tiny"), "embed_dim": 24}
+    name = register_config(model_cfg)
+    assert leftovers() == before
+    assert open_clip.get_model_config(name) == model_cfg
+    assert register_config(dict(model_cfg)) == name  # same content, same name, once
+    # open_clip rescans every registered path when another config is added: still known.
+    register_config({**model_cfg, "embed_dim": 40})
+    assert open_clip.get_model_config(name) == model_cfg
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA GPU")
+def test_a_device_this_machine_lacks_is_a_sentence(saved_demo, isolated_settings):
+    from stylist.models.devices import select_device
+    from stylist.models.errors import DeviceUnavailable
+
+    assert select_device("cpu") == torch.device("cpu")
+    with pytest.raises(DeviceUnavailable, match="no CUDA GPU"):
+        select_device("cuda")
+    settings = isolated_settings.model_copy(update={"device": "cuda"})
+    with pytest.raises(EncoderUnavailable, match="STYLIST_DEVICE is cuda"):
+        load_encoder("demo", settings)
+
+
 def test_bad_config_json_gets_a_sentence(tmp_path, saved_demo):
     config = tmp_path / "broken.json"
     config.write_text("{not json")
@@ -279,10 +315,10 @@ def test_fingerprint_follows_the_weights_and_get_encoder_reloads_retrained_ones(
 
 
 def test_pretrained_tags_are_their_own_fingerprint():
-    from stylist.models.encoder import _fingerprint
+    from stylist.models.encoder.fingerprint import fingerprint
 
-    assert _fingerprint(parse_spec("ViT-B-32:laion2b_s34b_b79k")) == "ViT-B-32:laion2b_s34b_b79k"
-    assert _fingerprint(parse_spec("hf-hub:Marqo/marqo-fashionSigLIP")) == (
+    assert fingerprint(parse_spec("ViT-B-32:laion2b_s34b_b79k")) == "ViT-B-32:laion2b_s34b_b79k"
+    assert fingerprint(parse_spec("hf-hub:Marqo/marqo-fashionSigLIP")) == (
         "hf-hub:Marqo/marqo-fashionSigLIP"
     )
 

@@ -12,8 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from stylist.catalog.store import Catalog
+from stylist.layout import InstallLayout
 from stylist.models.embeddings import cache_path, embed_catalog
-from stylist.models.encoder import build_encoder, demo_encoder_dir, load_encoder
+from stylist.models.encoder import build_encoder, load_encoder
 from stylist.models.encoder_training import (
     EncoderTrainOptions,
     field_caption,
@@ -129,25 +130,31 @@ def test_field_captions_add_what_names_never_say():
 
 def test_quick_training_lowers_the_loss_saves_the_demo_encoder_and_writes_reports(installation):
     catalog = Catalog.load(installation)
+    # 40 short epochs (~10 s): fewer leave the tiny encoder at chance on held-out retrieval.
     options = EncoderTrainOptions(
-        model_name="stylist-tiny", epochs=3, batch_size=32, lr=3e-3, probe=True
+        model_name="stylist-tiny", epochs=40, batch_size=32, lr=3e-3, probe=True
     )
     results = train_encoder(catalog, installation, progress=False, options=options)
 
-    assert results["train_loss_after"] < results["train_loss_before"] - 0.1
+    assert results["train_loss_after"] < results["train_loss_before"] - 1.0
     history = results["history"]["train contrastive"]
-    assert len(history) == 3 and history[-1] < history[0]
+    assert len(history) == 40 and history[-1] < history[0]
     for when in ("before", "after"):
         for rule in ("same_name", "exact"):
             metrics = results[when][rule]
             assert set(metrics) == {"recall@1", "recall@5", "recall@10", "mrr"}
             assert 0.0 <= metrics["recall@1"] <= metrics["recall@5"] <= metrics["recall@10"] <= 1
+    # Training is for retrieval: held-out names find their pictures far better than before
+    # (measured: recall@10 0.22 -> 0.66, MRR 0.09 -> 0.31 on the 32 held-out items).
+    before, after = results["before"]["same_name"], results["after"]["same_name"]
+    assert after["recall@10"] >= before["recall@10"] + 0.25
+    assert after["mrr"] >= 2 * before["mrr"]
     assert set(results["attribute_probe_weighted_f1"]) >= {"gender", "season", "average"}
 
     encoder = load_encoder("demo", installation)
     assert encoder.fingerprint == results["fingerprint"]
     assert results["params"] == encoder.n_params
-    assert (demo_encoder_dir(installation) / "open_clip_config.json").is_file()
+    assert (InstallLayout.of(installation).encoder_dir / "open_clip_config.json").is_file()
 
     report = installation.reports_dir / "encoder"
     saved = json.loads((report / "training.json").read_text())
@@ -194,7 +201,10 @@ def test_train_and_eval_encoder_commands(installation):
     evaluated = runner.invoke(app, ["eval", "encoder"])
     assert evaluated.exit_code == 0, evaluated.output
     report = json.loads((installation.reports_dir / "encoder" / "eval.json").read_text())
-    assert report["spec"] == "demo" and 0.0 <= report["same_name"]["recall@10"] <= 1.0
+    # `eval encoder` re-measures the saved encoder on the same held-out items as training did.
+    assert report["spec"] == "demo"
+    for rule in ("same_name", "exact"):
+        assert report[rule] == pytest.approx(training["after"][rule])
 
 
 def test_commands_explain_a_missing_catalog_or_encoder(isolated_settings):

@@ -1,14 +1,8 @@
-"""Attribute classifiers: the 7 catalog attributes of a garment photo, with confidences.
+"""Attribute heads: one small MLP per catalog attribute on the frozen encoder's image embedding.
 
-Two models answer the same `AttributeTagger` interface:
-
-- `AttributeHeads` (the default, settings.attribute_model == "heads"): one small MLP per
-  attribute on the frozen encoder's image embedding. It trains in seconds on the embeddings
-  that the search index computes anyway (`embed_catalog`), and tagging a photo costs one
-  encoder pass, shared with the search that usually follows.
-- the multi-task CNN of `stylist.models.cnn` (attribute_model == "cnn"), trained on pixels.
-
-`load_tagger()` returns the configured one, loaded once per process.
+The default tagger (settings.attribute_model == "heads"). It trains in seconds on the
+embeddings that the search index computes anyway (`embed_catalog`), and tagging a photo costs
+one encoder pass, shared with the search that usually follows.
 """
 
 from __future__ import annotations
@@ -16,12 +10,10 @@ from __future__ import annotations
 import copy
 import logging
 import math
-import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -30,90 +22,39 @@ from torch import nn
 from tqdm import tqdm
 
 from stylist.catalog.schema import ATTRIBUTES
-from stylist.models.checkpoints import check_encoder, file_stamp, read_checkpoint, save_checkpoint
+from stylist.layout import InstallLayout
+from stylist.models.checkpoints import (
+    check_encoder,
+    read_checkpoint,
+    read_config,
+    save_checkpoint,
+)
+from stylist.models.configs import TrainingConfig
+from stylist.models.embeddings import CatalogEmbeddings, embed_catalog
+from stylist.models.encoder import Encoder, get_encoder
 from stylist.models.errors import ModelMissing
+from stylist.models.metrics import majority_accuracy, weighted_f1_table, write_attribute_report
 from stylist.models.schedules import one_cycle
+from stylist.models.tagging import (
+    Prediction,
+    catalog_label_maps,
+    check_catalog,
+    ranked_predictions,
+    top_labels,
+    validation_split,
+)
 from stylist.settings import StyleSettings, get_settings
 
 if TYPE_CHECKING:
     from PIL import Image
 
     from stylist.catalog.store import Catalog
-    from stylist.models.encoder import Encoder
 
 log = logging.getLogger(__name__)
 
-HEADS_FILE = "attribute-heads.pt"
 HEADS_KIND = "attribute heads"
 HOW_TO_MAKE_HEADS = "`stylist train attributes` (or `make demo` for the demo installation)"
 REPORT_NAME = "attributes-heads"
-
-Prediction = dict[str, list[tuple[str, float]]]
-
-
-class AttributeTagger(Protocol):
-    def predict(
-        self, images: Sequence[Image.Image | str | Path], top_k: int = 3
-    ) -> list[Prediction]:
-        """Per image, per attribute: the top_k (label, probability) pairs, most likely first."""
-        ...
-
-
-def ranked_predictions(
-    probabilities: Mapping[str, np.ndarray], label_maps: Mapping[str, Sequence[str]], top_k: int
-) -> list[Prediction]:
-    """{attribute: (n, classes) probabilities} -> per image {attribute: [(label, p), ...]}."""
-    if top_k < 1:
-        raise ValueError("top_k must be at least 1.")
-    n = len(next(iter(probabilities.values()))) if probabilities else 0
-    results: list[Prediction] = [{} for _ in range(n)]
-    for attribute in ATTRIBUTES:
-        if attribute not in probabilities:
-            continue
-        probs = np.asarray(probabilities[attribute], dtype=np.float64)
-        labels = label_maps[attribute]
-        k = min(top_k, probs.shape[1])
-        order = np.argsort(-probs, axis=1, kind="stable")[:, :k]
-        for i in range(n):
-            results[i][attribute] = [(str(labels[j]), float(probs[i, j])) for j in order[i]]
-    return results
-
-
-def catalog_label_maps(catalog: Catalog) -> dict[str, list[str]]:
-    """Every attribute's classes (rare ones merged into "Other"), sorted: the output units."""
-    return {a: sorted(catalog.labels(a).astype(str).unique()) for a in ATTRIBUTES}
-
-
-def check_catalog(
-    label_maps: Mapping[str, Sequence[str]],
-    catalog: Catalog | None,
-    kind: str,
-    path: Path,
-    how_to_make: str,
-) -> None:
-    """A classifier trained on another catalog predicts classes this catalog does not have."""
-    if catalog is None:
-        return
-    current = catalog_label_maps(catalog)
-    for attribute in ATTRIBUTES:
-        if set(current[attribute]) != set(label_maps.get(attribute, ())):
-            raise ModelMissing(
-                f"The {kind} at {path} was trained on another catalog (its {attribute} classes "
-                f"differ from the catalog ingested now). Run {how_to_make} to train it again."
-            )
-
-
-def resolve_device(setting: str) -> torch.device:
-    if setting == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    return torch.device(setting)
-
-
-# --- heads on frozen encoder embeddings ------------------------------------------------------
 
 
 class AttributeHeads(nn.Module):
@@ -154,8 +95,7 @@ class AttributeHeads(nn.Module):
         return {a: head(h) for a, head in self.heads.items()}
 
 
-@dataclass
-class HeadsConfig:
+class HeadsConfig(TrainingConfig):
     hidden: int = 256
     dropout: float = 0.2
     epochs: int = 60
@@ -167,13 +107,6 @@ class HeadsConfig:
     label_smoothing: float = 0.15
     validation_fraction: float = 0.1
     seed: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> HeadsConfig:
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
 class HeadsTagger:
@@ -218,12 +151,6 @@ def head_probabilities(
     return {a: np.concatenate(p) for a, p in parts.items() if p}
 
 
-def _labels_of(
-    probs: Mapping[str, np.ndarray], label_maps: Mapping[str, Sequence[str]]
-) -> dict[str, list[str]]:
-    return {a: [label_maps[a][j] for j in p.argmax(axis=1)] for a, p in probs.items()}
-
-
 def fit_heads(
     embeddings: np.ndarray,
     targets: Mapping[str, np.ndarray],
@@ -236,19 +163,10 @@ def fit_heads(
     Returns (heads, loss history per attribute + total, validation F1 per epoch). The validation
     rows are a seeded slice of the given (training) rows; the test split is never seen here.
     """
-    from stylist.models.metrics import weighted_f1_indices
-
     torch.manual_seed(config.seed)
-    rng = np.random.default_rng(config.seed)
-    n = len(embeddings)
-    val = np.zeros(n, dtype=bool)
-    if n >= 20:
-        val[
-            rng.choice(n, size=max(1, int(round(n * config.validation_fraction))), replace=False)
-        ] = True
-    fit_rows, val_rows = np.flatnonzero(~val), np.flatnonzero(val)
-    if len(val_rows) == 0:
-        val_rows = fit_rows
+    fit_rows, val_rows = validation_split(
+        len(embeddings), config.validation_fraction, config.seed, min_items=20
+    )
     x = torch.as_tensor(np.asarray(embeddings, dtype=np.float32))
     y = {a: torch.as_tensor(np.asarray(targets[a], dtype=np.int64)) for a in ATTRIBUTES}
     heads = AttributeHeads(
@@ -290,16 +208,10 @@ def fit_heads(
             history[a].append(sums[a] / steps_per_epoch)
         history["total"].append(sum(sums.values()) / steps_per_epoch)
         probs = head_probabilities(heads, x[val_rows].numpy())
-        score = float(
-            np.mean(
-                [
-                    weighted_f1_indices(
-                        y[a][val_rows].numpy(), probs[a].argmax(1), len(label_maps[a])
-                    )
-                    for a in ATTRIBUTES
-                ]
-            )
-        )
+        score = weighted_f1_table(
+            {a: y[a][val_rows].numpy() for a in ATTRIBUTES},
+            {a: probs[a].argmax(1) for a in ATTRIBUTES},
+        )["average"]
         val_history.append(score)
         if score > best_score:
             best_score = score
@@ -319,14 +231,10 @@ def train_attribute_heads(
     """Train the heads on the catalog's training photos (image embeddings: a chat photo has
     no name, so the heads must not lean on the text), evaluate on the test split, and write
     models_dir/attribute-heads.pt + reports_dir/attributes-heads*.json/png."""
-    from stylist.models.embeddings import embed_catalog
-    from stylist.models.encoder import get_encoder
-    from stylist.models.metrics import majority_accuracy
-
     settings = settings or get_settings()
     if quick:
         options = {"epochs": 25, **options}
-    config = HeadsConfig(**options)
+    config = HeadsConfig.from_options(**options)
     train_items = catalog.train
     if len(train_items) < 10 or len(catalog.test) < 1:
         raise ValueError(
@@ -348,7 +256,7 @@ def train_attribute_heads(
     heads, history, val_history = fit_heads(train_x, targets, label_maps, config, progress)
     train_seconds = time.perf_counter() - started
 
-    path = settings.models_dir / HEADS_FILE
+    path = InstallLayout.of(settings).heads_path
     save_checkpoint(
         {
             "kind": HEADS_KIND,
@@ -356,14 +264,14 @@ def train_attribute_heads(
             "encoder_spec": encoder.spec,
             "embedding_dim": int(train_x.shape[1]),
             "labels": label_maps,
-            "config": config.to_dict(),
+            "config": config.model_dump(),
             "state_dict": heads.state_dict(),
             "catalog_items": len(catalog),
         },
         path,
     )
 
-    train_pred = _labels_of(head_probabilities(heads, train_x), label_maps)
+    train_pred = top_labels(head_probabilities(heads, train_x), label_maps)
     train_accuracy = {
         a: float(np.mean(np.array(train_pred[a]) == np.array(train_labels[a]))) for a in ATTRIBUTES
     }
@@ -375,7 +283,7 @@ def train_attribute_heads(
         progress,
         history=history,
         extra={
-            "config": config.to_dict(),
+            "config": config.model_dump(),
             "checkpoint": str(path),
             "encoder": encoder.spec,
             "encoder_fingerprint": encoder.fingerprint,
@@ -394,21 +302,18 @@ def evaluate_heads(
     catalog: Catalog,
     settings: StyleSettings,
     tagger: HeadsTagger,
-    embeddings: Any = None,
+    embeddings: CatalogEmbeddings | None = None,
     progress: bool = True,
     *,
     history: Mapping[str, Sequence[float]] | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Weighted F1 of the heads on the test split; writes the attributes-heads report."""
-    from stylist.models.embeddings import embed_catalog
-    from stylist.models.metrics import write_attribute_report
-
     if embeddings is None:
         embeddings = embed_catalog(catalog, tagger.encoder, progress=progress, settings=settings)
     test_x = embeddings.image[embeddings.rows(catalog.test["id"].to_numpy())]
     truth = {a: catalog.labels(a, "test").astype(str).tolist() for a in ATTRIBUTES}
-    predicted = _labels_of(head_probabilities(tagger.heads, test_x), tagger.label_maps)
+    predicted = top_labels(head_probabilities(tagger.heads, test_x), tagger.label_maps)
     return write_attribute_report(
         REPORT_NAME,
         truth,
@@ -429,15 +334,13 @@ def load_heads_tagger(
 ) -> HeadsTagger:
     """Read attribute-heads.pt for the configured encoder (ModelMissing with a sentence when it
     is missing, damaged, or made for another encoder / catalog)."""
-    from stylist.models.encoder import get_encoder
-
     settings = settings or get_settings()
-    path = Path(path or settings.models_dir / HEADS_FILE)
+    path = Path(path or InstallLayout.of(settings).heads_path)
     payload = read_checkpoint(path, HEADS_KIND, HOW_TO_MAKE_HEADS)
     encoder = encoder or get_encoder(settings)
     check_encoder(payload, encoder.fingerprint, HEADS_KIND, path, HOW_TO_MAKE_HEADS)
     check_catalog(payload["labels"], catalog, HEADS_KIND, path, HOW_TO_MAKE_HEADS)
-    config = HeadsConfig.from_dict(payload["config"])
+    config = read_config(payload, HeadsConfig, HEADS_KIND, path, HOW_TO_MAKE_HEADS)
     heads = AttributeHeads(
         int(payload["embedding_dim"]),
         {a: len(v) for a, v in payload["labels"].items()},
@@ -452,79 +355,3 @@ def load_heads_tagger(
             f"Run {HOW_TO_MAKE_HEADS} to make them again."
         ) from None
     return HeadsTagger(encoder, heads, payload["labels"])
-
-
-# --- the configured tagger -------------------------------------------------------------------
-
-_TAGGERS: dict[tuple, AttributeTagger] = {}
-_TAGGERS_LOCK = threading.Lock()
-
-
-def _current_catalog(settings: StyleSettings) -> Catalog | None:
-    """The ingested catalog, to check a checkpoint against; None when there is none yet (a
-    tagger can still tag photos without a catalog)."""
-    from stylist.catalog.store import CatalogMissing, get_catalog
-
-    try:
-        return get_catalog(settings)
-    except CatalogMissing:
-        return None
-
-
-def load_tagger(settings: StyleSettings | None = None) -> AttributeTagger:
-    """The configured tagger (settings.attribute_model), loaded once per process and loaded
-    again when its checkpoint file, the encoder or the catalog changes."""
-    settings = settings or get_settings()
-    kind = settings.attribute_model
-    if kind == "cnn":
-        from stylist.models.cnn import CNN_FILE, load_cnn_tagger
-
-        path = settings.models_dir / CNN_FILE
-        key = ("cnn", file_stamp(path), file_stamp(settings.items_path), settings.device)
-        loader = lambda: load_cnn_tagger(path, settings, _current_catalog(settings))  # noqa: E731
-    else:
-        from stylist.models.encoder import get_encoder
-
-        path = settings.models_dir / HEADS_FILE
-        if not path.is_file():  # say how to make it before loading an encoder for nothing
-            read_checkpoint(path, HEADS_KIND, HOW_TO_MAKE_HEADS)
-        encoder = get_encoder(settings)
-        key = ("heads", file_stamp(path), file_stamp(settings.items_path), encoder.fingerprint)
-
-        def loader() -> AttributeTagger:
-            return load_heads_tagger(
-                settings, encoder=encoder, catalog=_current_catalog(settings), path=path
-            )
-
-    with _TAGGERS_LOCK:
-        tagger = _TAGGERS.get(key)
-        if tagger is None:
-            tagger = loader()
-            _TAGGERS.clear()  # one tagger per process: a stale one goes with its memory
-            _TAGGERS[key] = tagger
-        return tagger
-
-
-def evaluate_attributes(
-    catalog: Catalog,
-    settings: StyleSettings | None = None,
-    *,
-    model: str | None = None,
-    progress: bool = True,
-) -> dict[str, Any]:
-    """`stylist eval attributes`: the trained heads or CNN on the test split, same report."""
-    settings = settings or get_settings()
-    model = model or settings.attribute_model
-    if model == "cnn":
-        from stylist.models.cnn import evaluate_cnn, load_cnn_tagger
-
-        return evaluate_cnn(
-            load_cnn_tagger(settings=settings, catalog=catalog),
-            catalog,
-            settings,
-            progress=progress,
-        )
-    if model != "heads":
-        raise ValueError(f'The attribute model must be "heads" or "cnn", not "{model}".')
-    tagger = load_heads_tagger(settings, catalog=catalog)
-    return evaluate_heads(catalog, settings, tagger, progress=progress)
