@@ -196,6 +196,9 @@ def main() -> None:
                 if turn["error"]:
                     errors.append(turn["error"])
             names = first["tool_names"] + second["tool_names"]
+        from stylist.agent import get_agent
+
+        await get_agent().aclose()  # the checkpointer's SQLite thread, so the process can end
         return {
             "bare": bare,
             "full_decode": full_decode,

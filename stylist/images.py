@@ -265,10 +265,21 @@ class ImageStore:
 
     def put(self, data: bytes) -> str:
         """Validate `data` with `load_image`, store it once and return its id."""
+        # The pixels are thrown away, so a JPEG is checked at the smallest draft scale (every
+        # byte is still decoded).
+        return self.put_decoded(data, VALIDATION_DRAFT)[0]
+
+    def put_decoded(
+        self, data: bytes, draft: tuple[int, int] | None = None
+    ) -> tuple[str, Image.Image]:
+        """`put`, also returning the decoded photo (at `draft` scale, see `load_image`): a
+        caller about to use the pixels (the encoder) decodes the upload once, not twice."""
         data = bytes(data)
-        # Raises ImageRejected; nothing is written for a refused upload. The pixels are thrown
-        # away, so a JPEG is checked at the smallest draft scale (every byte still decoded).
-        load_image(data, draft=VALIDATION_DRAFT)
+        # Raises ImageRejected; nothing is written for a refused upload.
+        image = load_image(data, draft=draft)
+        return self._write(data), image
+
+    def _write(self, data: bytes) -> str:
         image_id = hashlib.sha256(data).hexdigest()
         target = self.path(image_id)
         if target.is_file():

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 
@@ -23,14 +24,14 @@ from stylist.tools import operations
 API_VERSION = "1.0.0"
 
 
-def tag_in_batches(requests: list[tuple[str, int]]) -> list[dict]:
-    """Tags for (photo id, top_k) requests that arrived together: one pass per top_k."""
+def tag_in_batches(requests: list[tuple[str, Any, int]]) -> list[dict]:
+    """Tags for (photo id, pixels, top_k) requests that arrived together: one pass per top_k."""
     by_top_k: dict[int, list[int]] = defaultdict(list)
-    for position, (_, top_k) in enumerate(requests):
+    for position, (_, _, top_k) in enumerate(requests):
         by_top_k[top_k].append(position)
     answers: list[dict] = [{} for _ in requests]
     for top_k, positions in by_top_k.items():
-        tagged = operations.tag_batch([requests[p][0] for p in positions], top_k)
+        tagged = operations.tag_batch([requests[p][:2] for p in positions], top_k)
         for position, tags in zip(positions, tagged, strict=True):
             answers[position] = tags
     return answers

@@ -148,14 +148,15 @@ def build_router(ctx: ApiContext, guard: Callable) -> APIRouter:
     router = APIRouter(dependencies=[Depends(guard)], responses=ERRORS)
     metrics = ctx.metrics
 
-    def read_upload(photo: UploadFile) -> str:
+    def read_upload(photo: UploadFile, receive=operations.store_photo):
         """Store an upload (validated); refuses a huge one after one byte over the limit."""
         limit = ctx.settings().upload_max_bytes
         data = photo.file.read(limit + 1)
         try:
-            return answer("store_photo", metrics, lambda: operations.store_photo(data))
+            return answer("store_photo", metrics, lambda: receive(data))
         except Problem as problem:
-            problem.status = 413 if len(data) > limit else 400
+            if problem.status in (400, 413):
+                problem.status = 413 if len(data) > limit else 400
             raise
 
     def photo_of(photo_id: str | None, photo: str | None) -> str | None:
@@ -174,8 +175,9 @@ def build_router(ctx: ApiContext, guard: Callable) -> APIRouter:
         return {"photo_id": read_upload(photo), "filename": photo.filename}
 
     def tag(photo: Photo, top_k: TopK = 3) -> dict[str, Any]:
-        photo_id = read_upload(photo)
-        tags = answer("tag", metrics, lambda: ctx.tag_batcher.submit((photo_id, top_k)))
+        # Decoded once (validation and pixels), encoded with the other requests of its batch.
+        photo_id, pixels = read_upload(photo, operations.receive_upload)
+        tags = answer("tag", metrics, lambda: ctx.tag_batcher.submit((photo_id, pixels, top_k)))
         return {"filename": photo.filename, **tags}
 
     router.add_api_route(

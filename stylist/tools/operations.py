@@ -25,7 +25,13 @@ from stylist.tools import search_backend, services
 from stylist.tools.artifacts import product_dict, tags_artifact, top_labels
 from stylist.tools.errors import ToolUserError
 from stylist.tools.photo_tools import predict_tags
-from stylist.tools.photos import encode_photo_batch, open_photo, photo_embedding
+from stylist.tools.photos import (
+    accept_photo,
+    encode_photo_batch,
+    open_photo,
+    photo_embedding,
+    receive_photo,
+)
 from stylist.tools.understanding import read_request
 from stylist.vectorstore.filters import SearchFilters
 from stylist.vectorstore.search import get_index
@@ -44,8 +50,9 @@ NOT_A_PHOTO_REFERENCE = (
 
 
 def store_photo(data: bytes) -> str:
-    """Validate uploaded bytes with the one image loader and store them; returns the photo id."""
-    return get_image_store().put(data)
+    """Validate uploaded bytes with the one image loader, store them and encode them (one
+    decode, one encoder pass, reused by every later call on the photo); returns the photo id."""
+    return accept_photo(data)
 
 
 def photo_from_reference(photo: str, *, allow_paths: bool = True) -> str:
@@ -108,17 +115,25 @@ def tag(photo_id: str, top_k: int = 3) -> dict[str, Any]:
     return _tags_json(photo_id, predict_tags(photo_id, top_k))
 
 
-def tag_batch(photo_ids: Sequence[str], top_k: int = 3) -> list[dict[str, Any]]:
-    """`tag` for photos that arrived together: one encoder forward pass for all of them when the
-    tagger reads embeddings (the attribute heads), one `predict` call otherwise."""
-    photo_ids = list(photo_ids)
+def receive_upload(data: bytes) -> tuple[str, Any]:
+    """(photo id, decoded pixels) of a validated, stored upload, for `tag_batch`: the pixels
+    decoded to validate it are the ones encoded."""
+    return receive_photo(data)
+
+
+def tag_batch(photos: Sequence[tuple[str, Any]], top_k: int = 3) -> list[dict[str, Any]]:
+    """`tag` for photos (photo id, pixels or None) that arrived together: one encoder forward
+    pass for all of them when the tagger reads embeddings (the attribute heads), one `predict`
+    call otherwise."""
+    photo_ids = [pid for pid, _ in photos]
+    images = [image if image is not None else open_photo(pid) for pid, image in photos]
     tagger = services.tagger()
     encoder = getattr(tagger, "encoder", None)
     if encoder is not None and hasattr(tagger, "predict_embeddings"):
-        embeddings = encode_photo_batch(photo_ids, encoder).copy()  # torch wants writable
+        embeddings = encode_photo_batch(photo_ids, images, encoder).copy()  # torch: writable
         ranked = tagger.predict_embeddings(embeddings, top_k)
     else:
-        ranked = tagger.predict([open_photo(pid) for pid in photo_ids], top_k=top_k)
+        ranked = tagger.predict(images, top_k=top_k)
     return [_tags_json(pid, r) for pid, r in zip(photo_ids, ranked, strict=True)]
 
 

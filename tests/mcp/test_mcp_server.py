@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import DEMO_WORLD_ENV
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamablehttp_client
@@ -26,8 +25,7 @@ TOOLS = {"tag", "caption", "search", "similar", "outfit", "item"}
 
 
 def server_env(data_dir: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(DEMO_WORLD_ENV)
+    env = dict(os.environ)  # `use_demo_world` has set the demo world's settings here
     env.update(
         STYLIST_DATA_DIR=str(data_dir),
         PYTHONPATH=str(REPO),
