@@ -50,7 +50,8 @@ def free_port() -> int:
 class Server:
     """`uvicorn stylist.api:create_app` in a child process, with its RSS sampled."""
 
-    def __init__(self, data_dir: Path, batch_window_ms: float) -> None:
+    def __init__(self, data_dir: Path, batch_window_ms: float, wait_for: str = "/ready") -> None:
+        self.wait_for = wait_for
         self.port = free_port()
         env = dict(os.environ)
         env.update(
@@ -90,7 +91,7 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError("the API server exited while starting")
             try:
-                if httpx.get(f"{self.base_url}/ready", timeout=60).status_code == 200:
+                if httpx.get(f"{self.base_url}{self.wait_for}", timeout=60).status_code == 200:
                     break
             except httpx.HTTPError:
                 time.sleep(0.3)
@@ -172,6 +173,11 @@ def main() -> None:
     parser.add_argument("--mixed-clients", type=int, default=16)
     parser.add_argument("--batch-window-ms", type=float, default=4.0)
     parser.add_argument("--skip-tag-comparison", action="store_true")
+    parser.add_argument(
+        "--rss-only",
+        action="store_true",
+        help="only the serving RSS under search and item requests (an index without a tagger)",
+    )
     args = parser.parse_args()
 
     data_dir = prepare(args.data_dir)
@@ -190,6 +196,23 @@ def main() -> None:
     colours = items["baseColour"].value_counts().index[:6].tolist()
     types = items["articleType"].value_counts().index[:12].tolist()
     report: dict = {"data_dir": str(data_dir), "items": len(items)}
+    if args.rss_only:
+        with Server(data_dir, 0, wait_for="/health") as server:
+            before = server.rss_mb()
+            queries = [f"{rng.choice(colours)} {rng.choice(types)}".lower() for _ in range(100)]
+            load = [
+                ("GET", "/v1/search", {"params": {"q": rng.choice(queries), "k": 10}})
+                if i % 4
+                else ("GET", f"/v1/items/{rng.choice(item_ids)}", {})
+                for i in range(args.mixed_requests)
+            ]
+            report["search_load"] = run_load(server.base_url, load, args.mixed_clients)
+            report["rss_mb_idle"] = round(before, 1)
+            report["serving_rss_mb_peak"] = round(max(r for _, r in server.samples) / 2**20, 1)
+            report["target_serving_rss_mb"] = 2048
+        json.dump(report, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return
 
     if not args.skip_tag_comparison:
         tags = [tag_request(photos[i % len(photos)]) for i in range(args.tag_requests)]
