@@ -220,3 +220,30 @@ def test_unknown_routes_and_bad_json_are_problems(client):
     ):
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["detail"].endswith(".")
+
+
+def test_a_photo_turn_decodes_and_encodes_the_photo_once(client, demo_items, monkeypatch):
+    import stylist.images
+    from stylist.tools import services
+
+    decodes, passes = [], []
+    load_image = stylist.images.load_image
+    encoder = services.encoder()
+    encode_images = encoder.encode_images
+
+    def counted_load(source, **kwargs):
+        decodes.append(kwargs.get("draft"))
+        return load_image(source, **kwargs)
+
+    def counted_encode(images, *args, **kwargs):
+        passes.append(len(images))
+        return encode_images(images, *args, **kwargs)
+
+    monkeypatch.setattr(stylist.images, "load_image", counted_load)
+    monkeypatch.setattr(encoder, "encode_images", counted_encode)
+    photo = base64.b64encode(photo_bytes(demo_items, 7)).decode()
+    response = client.post("/v1/chat", json={"message": "", "photos": [photo]})
+    tools = [d["tool"] for k, d in sse_events(response.text) if k == "tool_end" and d["ok"]]
+    assert {"tag_image", "find_similar"} <= set(tools)
+    assert decodes == [encoder.draft_size]  # one decode, at the encoder's draft scale
+    assert passes == [1]  # one encoder pass, shared by every tool of the turn
