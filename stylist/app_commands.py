@@ -125,7 +125,7 @@ def register(app: typer.Typer) -> None:
         port: int = typer.Option(8080, "--port", min=1, max=65535),
         host: str = typer.Option("127.0.0.1", "--host"),
     ) -> None:
-        """Serve the HTTP API (POST /tag, GET|POST /search, /health, /ready, /metrics) with uvicorn."""
+        """Serve the HTTP API v1 (tag, caption, search, items, outfit, chat; /docs) with uvicorn."""
         import uvicorn
 
         if not port_is_free(host, port):

@@ -11,6 +11,7 @@ import typer
 
 from stylist.accounts.commands import register as register_account_commands
 from stylist.agent.commands import register as register_chat_command
+from stylist.api.commands import register as register_api_commands
 from stylist.app_commands import register as register_app_commands
 from stylist.catalog.commands import register as register_catalog_commands
 from stylist.models.commands import register as register_model_commands
@@ -47,6 +48,7 @@ register_app_commands(app)
 register_chat_command(app)
 register_real_eval_command(app)
 register_account_commands(app)
+register_api_commands(app)
 
 
 def main() -> None:  # pragma: no cover - console entry point

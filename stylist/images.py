@@ -58,6 +58,9 @@ MISSING = "I no longer have that photo; please upload it again."
 
 _IMAGE_ID = re.compile(r"[0-9a-f]{64}")
 
+# The draft size an upload is validated at: libjpeg's smallest scale (1/8) for any real photo.
+VALIDATION_DRAFT: tuple[int, int] = (1, 1)
+
 
 class ImageRejected(ValueError):
     """An image we will not use; `str(err)` is a sentence meant for the person who sent it."""
@@ -143,7 +146,7 @@ def _refused_format(data: bytes) -> str | None:
 # --- decoding --------------------------------------------------------------------------------
 
 
-def _decode(data: bytes, max_pixels: int) -> Image.Image:
+def _decode(data: bytes, max_pixels: int, draft: tuple[int, int] | None = None) -> Image.Image:
     # Pillow's own bomb guard warns above MAX_IMAGE_PIXELS and raises above twice that. Rather
     # than turning its warning into an error with warnings.catch_warnings() (process-global and
     # not thread-safe before Python 3.14), refuse that whole range ourselves: the effective
@@ -176,6 +179,12 @@ def _decode(data: bytes, max_pixels: int) -> Image.Image:
             raise ImageRejected(
                 f"That photo is {width}×{height} pixels; the limit is {_megapixels(limit)}."
             )
+        if draft is not None and img.format in ("JPEG", "MPO"):
+            # JPEG draft mode: libjpeg scales by 1/2, 1/4 or 1/8 while decoding (the DCT is
+            # cut short), keeping at least `draft` pixels each way. A 12-megapixel photo for a
+            # small encoder input decodes several times faster; every byte is still
+            # entropy-decoded, so truncated and corrupt files are caught as before.
+            img.draft("RGB", draft)
         try:
             # Decode everything now (the first frame of an animation) so truncation shows here.
             # Note: if some code sets ImageFile.LOAD_TRUNCATED_IMAGES = True process-wide,
@@ -213,17 +222,20 @@ def load_image(
     *,
     max_bytes: int | None = None,
     max_pixels: int | None = None,
+    draft: tuple[int, int] | None = None,
 ) -> Image.Image:
     """Validate and decode an untrusted image into a loaded, EXIF-oriented RGB image.
 
     `source` is the raw bytes or a path (str or Path). Limits default to the settings'
     `upload_max_bytes` / `upload_max_pixels`. Raises `ImageRejected` with a readable sentence.
+    `draft=(width, height)`: a JPEG may decode at a reduced scale that still covers that size
+    (for a model with a small input); other formats decode in full.
     """
     if max_bytes is None or max_pixels is None:
         settings = get_settings()
         max_bytes = settings.upload_max_bytes if max_bytes is None else max_bytes
         max_pixels = settings.upload_max_pixels if max_pixels is None else max_pixels
-    return _decode(_read_source(source, max_bytes), max_pixels)
+    return _decode(_read_source(source, max_bytes), max_pixels, draft)
 
 
 # --- the store of accepted uploads -----------------------------------------------------------
@@ -253,8 +265,21 @@ class ImageStore:
 
     def put(self, data: bytes) -> str:
         """Validate `data` with `load_image`, store it once and return its id."""
+        # The pixels are thrown away, so a JPEG is checked at the smallest draft scale (every
+        # byte is still decoded).
+        return self.put_decoded(data, VALIDATION_DRAFT)[0]
+
+    def put_decoded(
+        self, data: bytes, draft: tuple[int, int] | None = None
+    ) -> tuple[str, Image.Image]:
+        """`put`, also returning the decoded photo (at `draft` scale, see `load_image`): a
+        caller about to use the pixels (the encoder) decodes the upload once, not twice."""
         data = bytes(data)
-        load_image(data)  # raises ImageRejected; nothing is written for a refused upload
+        # Raises ImageRejected; nothing is written for a refused upload.
+        image = load_image(data, draft=draft)
+        return self._write(data), image
+
+    def _write(self, data: bytes) -> str:
         image_id = hashlib.sha256(data).hexdigest()
         target = self.path(image_id)
         if target.is_file():
@@ -264,12 +289,12 @@ class ImageStore:
         atomic_write_bytes(target, data, durable=True)
         return image_id
 
-    def open(self, image_id: str) -> Image.Image:
-        """The stored photo as RGB, re-validated through `load_image`."""
+    def open(self, image_id: str, draft: tuple[int, int] | None = None) -> Image.Image:
+        """The stored photo as RGB, re-validated through `load_image` (`draft`: see there)."""
         path = self.path(image_id)
         if not path.is_file():
             raise ImageRejected(MISSING)
-        return load_image(path)
+        return load_image(path, draft=draft)
 
 
 _STORES: ReloadingCache[ImageStore] = ReloadingCache(maxsize=8)

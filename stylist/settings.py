@@ -74,6 +74,15 @@ class StyleSettings(BaseSettings):
     # (e.g. X-Forwarded-User). Only set it when the proxy strips this header from clients.
     header_auth: str | None = None
 
+    # HTTP API v1 (`stylist serve`): whether every request needs an API key (bearer token; keys
+    # from `stylist api-keys create`), each key's (or anonymous client's) rate limit, and the
+    # micro-batch of concurrent /v1/tag requests (0 ms: one forward pass per request).
+    api_require_key: bool = False
+    api_rate_per_minute: float = Field(600.0, gt=0)
+    api_rate_burst: int = Field(60, ge=1)
+    api_batch_window_ms: float = Field(4.0, ge=0, le=1000)
+    api_batch_max: int = Field(16, ge=1, le=256)
+
     # Uploads: the limits the untrusted-image loader enforces.
     upload_max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     upload_max_pixels: int = Field(40_000_000, ge=1024)

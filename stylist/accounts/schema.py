@@ -33,7 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _MIGRATION_LOCK_KEY = 7_311_041
 
 metadata = MetaData()
@@ -145,6 +145,18 @@ photo_owners = Table(
     Index("ix_photo_owners_image", "image_id"),
 )
 
+# API keys of programs (`stylist api-keys create`): only the sha256 of each token is kept; the
+# token itself is shown once, when it is made. Version 2.
+api_keys = Table(
+    "stylist_api_keys",
+    metadata,
+    Column("key_id", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("token_sha256", Text, nullable=False, unique=True),
+    Column("created_at", Text, nullable=False),
+    Column("revoked_at", Text),
+)
+
 schema_version = Table(
     "stylist_schema",
     metadata,
@@ -154,6 +166,7 @@ schema_version = Table(
 # version -> what it adds. Version 1 is the first release with accounts: every table above.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: lambda conn: metadata.create_all(conn, checkfirst=True),
+    2: lambda conn: api_keys.create(conn, checkfirst=True),
 }
 
 

@@ -42,6 +42,7 @@ from stylist.images import get_image_store
 from stylist.process_cache import ReloadingCache
 from stylist.settings import StyleSettings, get_settings
 from stylist.tools import ALL_TOOLS
+from stylist.tools.photos import accept_photo
 
 log = logging.getLogger(__name__)
 
@@ -124,8 +125,9 @@ class StylistSession:
 
     # --- photos -------------------------------------------------------------------------------
     def add_photo(self, data: bytes) -> str:
-        """Validate and store an uploaded photo; returns its id (raises ImageRejected)."""
-        return get_image_store().put(data)
+        """Validate, store and encode an uploaded photo; returns its id (raises ImageRejected).
+        The photo is decoded once and encoded once here; every tool of every turn reuses it."""
+        return accept_photo(data)
 
     @property
     def photo_ids(self) -> list[str]:

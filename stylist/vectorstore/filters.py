@@ -56,6 +56,9 @@ class SearchFilters(BaseModel):
     usage: str | list[str] | None = None
     min_price: float | None = Field(None, ge=0)
     max_price: float | None = Field(None, ge=0)
+    # Values to leave out ("not black", "no sandals"): attribute -> values; an item having any
+    # of them is dropped. Checked and spelled like the other values.
+    exclude: dict[str, list[str]] | None = None
 
     @field_validator(*ATTRIBUTES, mode="before")
     @classmethod
@@ -67,6 +70,30 @@ class SearchFilters(BaseModel):
             kept = [str(v).strip() for v in value if str(v).strip()]
             return kept or None
         return value
+
+    @field_validator("exclude", mode="before")
+    @classmethod
+    def _exclusions(cls, value: object) -> object:
+        if value is None:
+            return None
+        if not isinstance(value, Mapping):
+            return value  # pydantic says what is wrong
+        unknown = sorted(set(value) - set(ATTRIBUTES))
+        if unknown:
+            raise ValueError(
+                f"I can't exclude on {', '.join(map(str, unknown))}; exclusions take "
+                f"{', '.join(ATTRIBUTES)}."
+            )
+        kept = {}
+        for attribute, values in value.items():
+            listed = [values] if isinstance(values, str) else list(values or [])
+            listed = [str(v).strip() for v in listed if str(v).strip()]
+            if listed:
+                kept[attribute] = listed
+        return kept or None
+
+    def excluded(self, attribute: str) -> list[str]:
+        return list((self.exclude or {}).get(attribute, []))
 
     @classmethod
     def coerce(cls, filters: SearchFilters | Mapping[str, object] | None) -> SearchFilters:
@@ -92,8 +119,10 @@ class SearchFilters(BaseModel):
         return [value] if isinstance(value, str) else list(value)
 
     def is_empty(self) -> bool:
-        return not any(self.values(a) for a in ATTRIBUTES) and (
-            self.min_price is None and self.max_price is None
+        return (
+            not any(self.values(a) for a in ATTRIBUTES)
+            and (self.min_price is None and self.max_price is None)
+            and not self.exclude
         )
 
     def merged(self, other: SearchFilters | None) -> SearchFilters:
@@ -117,6 +146,11 @@ class SearchFilters(BaseModel):
                 canon = [_canonical(attribute, v, catalog) for v in values]
                 canon = list(dict.fromkeys(canon))
                 data[attribute] = canon[0] if len(canon) == 1 else canon
+        if self.exclude:
+            data["exclude"] = {
+                attribute: list(dict.fromkeys(_canonical(attribute, v, catalog) for v in values))
+                for attribute, values in self.exclude.items()
+            }
         if (
             self.min_price is not None
             and self.max_price is not None
@@ -137,6 +171,7 @@ class SearchFilters(BaseModel):
             parts.append(f"under ${self.max_price:g}")
         elif self.min_price is not None:
             parts.append(f"over ${self.min_price:g}")
+        parts += [f"not {' or '.join(values)}" for values in (self.exclude or {}).values()]
         return " · ".join(parts) if parts else "no filters"
 
     def mask(self, columns: Mapping[str, np.ndarray], prices: np.ndarray) -> np.ndarray | None:
@@ -155,6 +190,8 @@ class SearchFilters(BaseModel):
             values = self.values(attribute)
             if values:
                 narrow(_isin(columns[attribute], values))
+        for attribute, values in (self.exclude or {}).items():
+            narrow(~_isin(columns[attribute], values))
         if self.min_price is not None:
             narrow(prices >= self.min_price)
         if self.max_price is not None:
@@ -166,6 +203,8 @@ class SearchFilters(BaseModel):
         for attribute in ATTRIBUTES:
             values = self.values(attribute)
             if values and str(attributes.get(attribute)) not in values:
+                return False
+            if str(attributes.get(attribute)) in self.excluded(attribute):
                 return False
         if self.min_price is not None and price < self.min_price:
             return False

@@ -208,6 +208,18 @@ class CatalogIndex:
             query, target=target, filters=filters, k=k, diverse=diverse, exclude=exclude
         )
 
+    def text_vector(self, text: str) -> np.ndarray:
+        """The query text's embedding, kept per (text, encoder): people and programs repeat
+        queries ("black jeans"), and the text tower is most of a text search's time."""
+        encoder = self.encoder
+
+        def encode() -> np.ndarray:
+            vector = encoder.encode_texts([text])[0]
+            vector.flags.writeable = False  # shared by every later query with these words
+            return vector
+
+        return _TEXT_VECTORS.get((text, encoder.fingerprint), encode)
+
     def _query_vector(self, text, image, item_id) -> tuple[np.ndarray | None, Target]:
         if isinstance(image, np.ndarray):
             vector = np.asarray(image, dtype=np.float32).reshape(-1)
@@ -221,9 +233,9 @@ class CatalogIndex:
         else:
             if text is None:
                 return None, "fused"
-            return self.encoder.encode_texts([text])[0], "fused"
+            return self.text_vector(text), "fused"
         if text is not None:
-            vector = _unit(vector + MODIFIER_WEIGHT * self.encoder.encode_texts([text])[0])
+            vector = _unit(vector + MODIFIER_WEIGHT * self.text_vector(text))
         return vector, target
 
     def rank(
@@ -327,6 +339,16 @@ def _top_rows(
     top = top[np.argsort(-scores[top], kind="stable")]
     chosen = rows[top] if rows is not None else top
     return chosen, scores[top]
+
+
+# ~2 KB per query at 512 dimensions.
+QUERY_TEXTS_KEPT = 2048
+_TEXT_VECTORS: ReloadingCache[np.ndarray] = ReloadingCache(maxsize=QUERY_TEXTS_KEPT)
+
+
+def clear_text_cache() -> None:
+    """Forget every query-text embedding (benchmarks measure a cold query this way)."""
+    _TEXT_VECTORS.clear()
 
 
 def _unit(v: np.ndarray) -> np.ndarray:

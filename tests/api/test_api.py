@@ -116,7 +116,7 @@ def test_search_with_filters_returns_only_matching_products(client, use_demo_wor
     for product in body["results"]:
         assert product["attributes"]["gender"] == gender
         assert product["price"] <= ceiling
-        assert product["image_url"] == f"/items/{product['id']}/image"
+        assert product["image_url"] == f"/v1/items/{product['id']}/image"
     image = client.get(body["results"][0]["image_url"])
     assert image.status_code == 200 and image.headers["content-type"] == "image/jpeg"
 

@@ -80,6 +80,13 @@ class Encoder:
         return (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
 
     @property
+    def draft_size(self) -> tuple[int, int]:
+        """The smallest (width, height) a JPEG may be decoded at for this model: its input's
+        longer side both ways, so an EXIF rotation after decoding still covers the input."""
+        side = max(self.image_size)
+        return (side, side)
+
+    @property
     def n_params(self) -> int:
         return sum(p.numel() for p in self.model.parameters())
 
@@ -88,7 +95,7 @@ class Encoder:
     def to_pixels(self, image: Image.Image | str | Path) -> np.ndarray:
         """One image resized for the model, as uint8 (3, H, W)."""
         if not isinstance(image, Image.Image):
-            image = load_image(image)  # the one loader of image files
+            image = load_image(image, draft=self.draft_size)  # the one loader of image files
         for step in self._geometry:
             image = step(image)
         return np.array(image, dtype=np.uint8).transpose(2, 0, 1)
