@@ -28,6 +28,7 @@ from stylist.catalog.store import Catalog
 from stylist.models import reporting
 from stylist.models.configs import TrainingConfig
 from stylist.models.devices import select_device
+from stylist.models.embeddings import store_catalog_embeddings
 from stylist.models.encoder import Encoder, load_encoder, save_encoder
 from stylist.models.encoder.packaged import SPEC_PREFIX, build_packaged_encoder, packaged_dir
 from stylist.models.encoder_training import (
@@ -283,6 +284,10 @@ def train_packaged_encoder(
     }
     save_encoder(encoder, out_dir, metadata=metadata)
     saved = load_encoder(encoder.spec, settings)
+    # Every item's embedding from the cached tower features: what embed_catalog would compute
+    # by running the towers again, so the heads and the index that come next start at once.
+    all_images, all_names = projector.embed(torch.arange(len(items)))
+    store_catalog_embeddings(catalog, saved, all_images, all_names, settings)
     results: dict[str, Any] = {
         "mode": f"projections trained on the frozen towers of {encoder.spec}"
         + (f" (+ the image tower's last {options.unfreeze_blocks} stages)" if tower_params else ""),

@@ -17,6 +17,7 @@ import torch
 from typer.testing import CliRunner
 
 from stylist.catalog.store import Catalog
+from stylist.models.embeddings import embed_catalog
 from stylist.models.encoder import EncoderUnavailable, load_encoder, parse_spec, save_encoder
 from stylist.models.encoder.packaged import (
     build_packaged_encoder,
@@ -213,6 +214,12 @@ def test_training_improves_held_out_recall_and_saves_what_the_spec_loads(install
     # the cached tower features.
     measured = evaluate_encoder(loaded, catalog)
     assert measured["same_name"]["mrr"] == pytest.approx(after["mrr"], abs=0.02)
+    # ... and the catalog embeddings it leaves for the heads and the index are the encoder's.
+    stored = embed_catalog(catalog, loaded, progress=False, settings=installation)
+    some = catalog.items.head(8)
+    np.testing.assert_allclose(stored.image[:8], loaded.encode_images(some["image"]), atol=1e-4)
+    names = some["productDisplayName"].tolist()
+    np.testing.assert_allclose(stored.text[:8], loaded.encode_texts(names), atol=1e-4)
 
     report = json.loads((installation.reports_dir / "encoder" / "training.json").read_text())
     assert report["spec"] == SPEC and report["options"]["image_size"] == SIZE
