@@ -296,7 +296,15 @@ def train_packaged_encoder(
         "model_name": encoder.spec,
         "directory": out_dir,
         "params": encoder.n_params,
-        "trainable_params": sum(p.numel() for g in groups for p in g["params"]),
+        "trainable_params": sum(
+            p.numel()
+            for p in [
+                *model.visual.head.parameters(),
+                *model.text.proj.parameters(),
+                *tower_params,
+                model.logit_scale,
+            ]
+        ),
         "items": {"train": n, "test": len(test_rows)},
         "options": options.model_dump(),
         "headline": "same_name recall@10 (text -> image, held-out names vs held-out pictures)",

@@ -74,8 +74,8 @@ def parse_spec(spec: str, settings: StyleSettings | None = None) -> EncoderSpec:
     text = (spec or "").strip()
     if not text:
         raise EncoderUnavailable(
-            "No encoder is configured: set STYLIST_ENCODER to `demo`, an open_clip ARCH:TAG, "
-            "an hf-hub:org/name id, or a checkpoint file."
+            "No encoder is configured: set STYLIST_ENCODER to `demo`, `packaged:lite0-minilm`, "
+            "an open_clip ARCH:TAG, an hf-hub:org/name id, or a checkpoint file."
         )
     if text == "demo":
         return EncoderSpec(text, "directory", path=InstallLayout.of(settings).encoder_dir)
@@ -109,6 +109,6 @@ def parse_spec(spec: str, settings: StyleSettings | None = None) -> EncoderSpec:
     known = ", ".join(open_clip.list_pretrained_tags_by_model(text)[:4])
     example = f"{text}:{known.split(', ')[0]}" if known else "ViT-B-32:laion2b_s34b_b79k"
     raise EncoderUnavailable(
-        f"The encoder spec '{text}' names no weights. Use `demo`, an open_clip ARCH:TAG such as "
-        f"{example}, an hf-hub:org/name id, or a checkpoint file."
+        f"The encoder spec '{text}' names no weights. Use `demo`, `packaged:lite0-minilm`, an "
+        f"open_clip ARCH:TAG such as {example}, an hf-hub:org/name id, or a checkpoint file."
     )
