@@ -27,17 +27,17 @@ from stylist.catalog.schema import ATTRIBUTES
 from stylist.catalog.store import Catalog
 from stylist.models import reporting
 from stylist.models.configs import TrainingConfig
-from stylist.models.devices import select_device
-from stylist.models.embeddings import store_catalog_embeddings
-from stylist.models.encoder import Encoder, load_encoder, save_encoder
-from stylist.models.encoder.packaged import SPEC_PREFIX, build_packaged_encoder, packaged_dir
-from stylist.models.encoder_training import (
+from stylist.models.contrastive import (
     AttributeProbes,
     field_caption,
     param_groups,
     retrieval_metrics,
     write_reports,
 )
+from stylist.models.devices import select_device
+from stylist.models.embeddings import store_catalog_embeddings
+from stylist.models.encoder import Encoder, load_encoder, save_encoder
+from stylist.models.encoder.packaged import SPEC_PREFIX, build_packaged_encoder, packaged_dir
 from stylist.models.tower_features import TowerFeatures, tower_features, trainable_image_part
 from stylist.settings import StyleSettings
 
