@@ -98,6 +98,27 @@ def embed_catalog(
     return result
 
 
+def store_catalog_embeddings(
+    catalog: Catalog,
+    encoder: Encoder,
+    image: np.ndarray,
+    text: np.ndarray,
+    settings: StyleSettings | None = None,
+) -> CatalogEmbeddings:
+    """Keep embeddings a trainer already computed for every item (catalog order) as this
+    encoder's cache, so heads, the index and evaluations do not encode the catalog again.
+
+    The packaged encoder's trainer does this: its frozen towers ran over the catalog once, and
+    the trained projections of those features are exactly what `embed_catalog` would compute."""
+    ids = catalog.items["id"].to_numpy(dtype=np.int64)
+    image, text = np.asarray(image, np.float32), np.asarray(text, np.float32)
+    if image.shape != (len(ids), encoder.dim) or text.shape != image.shape:
+        raise ValueError("Catalog embeddings need one row per item and the encoder's width.")
+    result = CatalogEmbeddings(ids, image, text, encoder.fuse(image, text), encoder.fingerprint)
+    _write(cache_path(catalog, encoder, settings), result)
+    return result
+
+
 def _write(path: Path, emb: CatalogEmbeddings) -> None:
     """Atomic: a concurrent reader sees the old file or the whole new one."""
     arrays = {

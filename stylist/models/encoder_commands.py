@@ -29,7 +29,13 @@ def register(train_app: typer.Typer, eval_app: typer.Typer) -> None:
             "--unfreeze-blocks",
             min=0,
             help="Fine-tuning a pretrained encoder: also train the last N blocks of each tower "
-            "(0 = projection layers only).",
+            "(0 = projection layers only); a packaged encoder: the image tower's last N stages.",
+        ),
+        image_size: int | None = typer.Option(
+            None,
+            "--image-size",
+            min=32,
+            help="Packaged encoder: the square side pictures are padded to (default 128).",
         ),
         aux_weight: float | None = typer.Option(
             None, "--aux-weight", min=0.0, help="Weight of the per-attribute auxiliary loss."
@@ -40,25 +46,33 @@ def register(train_app: typer.Typer, eval_app: typer.Typer) -> None:
     ) -> None:
         """Train the demo encoder from scratch, or fine-tune the configured pretrained one."""
         from stylist.catalog.store import Catalog, CatalogMissing
+        from stylist.models.encoder.packaged import is_packaged_spec
         from stylist.models.encoder_training import EncoderTrainOptions, train_encoder
         from stylist.models.errors import EncoderUnavailable
+        from stylist.models.packaged_training import PackagedTrainOptions
         from stylist.settings import get_settings
 
         settings = get_settings()
-        options = EncoderTrainOptions.quick() if quick else EncoderTrainOptions()
         changes = {
             "epochs": epochs,
             "batch_size": batch_size,
             "lr": lr,
-            "model_name": model_name,
             "aux_weight": aux_weight,
+            "unfreeze_blocks": unfreeze_blocks,
         }
         try:
-            options = options.updated(
-                unfreeze_blocks=unfreeze_blocks,
-                probe=probe and not quick,
-                **{k: v for k, v in changes.items() if v is not None},
-            )
+            if is_packaged_spec(settings.encoder):
+                if model_name is not None:
+                    raise ValueError("--model names a config to train from scratch (demo only).")
+                base = PackagedTrainOptions.quick() if quick else PackagedTrainOptions()
+                changes["image_size"] = image_size
+            else:
+                if image_size is not None:
+                    raise ValueError("--image-size is an option of packaged encoders only.")
+                base = EncoderTrainOptions.quick() if quick else EncoderTrainOptions()
+                changes["model_name"] = model_name
+                changes["probe"] = probe and not quick
+            options = base.updated(**{k: v for k, v in changes.items() if v is not None})
             catalog = Catalog.load(settings)
             results = train_encoder(catalog, settings, options=options)
         except (CatalogMissing, EncoderUnavailable, ValueError) as err:
@@ -73,7 +87,7 @@ def register(train_app: typer.Typer, eval_app: typer.Typer) -> None:
         for attribute, f1 in results.get("attribute_probe_weighted_f1", {}).items():
             typer.echo(f"probe F1 {attribute:15} {f1:.3f}")
         typer.echo(f"Reports: {results['reports']['json']}, {results['reports']['loss_png']}")
-        if results["mode"] != "from scratch":
+        if results["mode"].startswith("fine-tuned from"):
             typer.echo(f"Use it with STYLIST_ENCODER={results['directory']}")
 
     @eval_app.command("encoder")

@@ -29,12 +29,10 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import open_clip
-import pandas as pd
 import torch
 from torch import nn
 from tqdm import tqdm
@@ -46,10 +44,18 @@ from stylist.models import reporting
 from stylist.models.augment import augment
 from stylist.models.checkpoints import read_checkpoint, save_checkpoint
 from stylist.models.configs import TrainingConfig
+from stylist.models.contrastive import (
+    AttributeProbes,
+    field_caption,
+    param_groups,
+    retrieval_metrics,
+    write_reports,
+)
 from stylist.models.devices import select_device
 from stylist.models.encoder import Encoder, build_encoder, load_encoder, save_encoder
+from stylist.models.encoder.packaged import is_packaged_spec
 from stylist.models.errors import ModelMissing
-from stylist.models.ranking import RECALL_AT, first_relevant_ranks, mean_reciprocal_rank, recall_at
+from stylist.models.packaged_training import PackagedTrainOptions, train_packaged_encoder
 from stylist.settings import StyleSettings, get_settings
 
 # Epoch-level resume state (models_dir/RESUME_FILE): written after every epoch, removed when the
@@ -106,16 +112,6 @@ class _Data:
 # --- captions and labels -------------------------------------------------------------------
 
 
-def field_caption(name: str, season: str, usage: str) -> str:
-    """The name with the fields a name never carries: "Nike Men Black Jacket for winter, sports wear"."""
-    extras = []
-    if isinstance(season, str) and season:
-        extras.append(f"for {season.lower()}")
-    if isinstance(usage, str) and usage:
-        extras.append(f"{usage.lower()} wear")
-    return f"{name} {', '.join(extras)}".strip() if extras else name
-
-
 def _prepare(
     encoder: Encoder, catalog: Catalog, split: str, label_maps: dict[str, list[str]], progress: bool
 ) -> _Data:
@@ -136,27 +132,6 @@ def _prepare(
 
 
 # --- retrieval evaluation ------------------------------------------------------------------
-
-
-def retrieval_metrics(
-    text_emb: np.ndarray, image_emb: np.ndarray, names: list[str]
-) -> dict[str, dict[str, float]]:
-    """Text → image Recall@k and MRR, exact item and same-name relevance (see module doc).
-
-    Ranks follow `stylist.models.ranking` (1-based, the same as `stylist eval search`)."""
-    codes = pd.factorize(pd.Series(names))[0]
-    relevance = {
-        "same_name": [np.flatnonzero(codes == code) for code in codes],
-        "exact": [np.array([i]) for i in range(len(names))],
-    }
-    result: dict[str, dict[str, float]] = {}
-    for rule, relevant in relevance.items():
-        ranks = first_relevant_ranks(text_emb, image_emb, relevant)
-        metrics = {f"recall@{k}": recall_at(ranks, k) for k in RECALL_AT}
-        metrics["mrr"] = mean_reciprocal_rank(ranks)
-        result[rule] = metrics
-    result["queries"] = {"n": len(names), "distinct_names": int(len(set(names)))}
-    return result
 
 
 def evaluate_encoder(
@@ -210,39 +185,6 @@ def attribute_probe(
 # --- training ------------------------------------------------------------------------------
 
 
-class _AttributeProbes(nn.Module):
-    """One linear classifier per attribute on the (normalised) image embedding."""
-
-    def __init__(self, dim: int, sizes: list[int]):
-        super().__init__()
-        self.heads = nn.ModuleList(nn.Linear(dim, n) for n in sizes)
-
-    def loss(self, features: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        # Unit-norm inputs would need huge weights for confident logits; scaling by sqrt(dim)
-        # gives each component unit variance so the probes learn at the encoder's pace.
-        features = features * math.sqrt(features.shape[-1])
-        losses = [
-            nn.functional.cross_entropy(head(features), labels[:, i], ignore_index=-100)
-            for i, head in enumerate(self.heads)
-        ]
-        return torch.stack(losses).mean()
-
-
-def _param_groups(modules: list[nn.Module], weight_decay: float) -> list[dict[str, Any]]:
-    """No weight decay on gains, biases, embeddings and the temperature (CLIP's recipe)."""
-    decay, no_decay = [], []
-    for module in modules:
-        for name, p in module.named_parameters():
-            if not p.requires_grad:
-                continue
-            plain = p.ndim < 2 or "embedding" in name or "logit_scale" in name or "ln" in name
-            (no_decay if plain else decay).append(p)
-    return [
-        {"params": decay, "weight_decay": weight_decay},
-        {"params": no_decay, "weight_decay": 0.0},
-    ]
-
-
 def _lock_for_finetuning(model: nn.Module, unfreeze_blocks: int) -> None:
     """Train the projections (and the last N blocks of each tower), freeze the rest (LiT-style,
     with open_clip's own lock functions so every architecture is handled the same way)."""
@@ -279,10 +221,12 @@ def train_encoder(
     *,
     quick: bool = False,
     progress: bool = True,
-    options: EncoderTrainOptions | None = None,
+    options: EncoderTrainOptions | PackagedTrainOptions | None = None,
     resume: bool = True,
 ) -> dict[str, Any]:
-    """Train the demo encoder (settings.encoder == "demo") or fine-tune the configured one.
+    """Train the demo encoder (settings.encoder == "demo"), the projections of a packaged one
+    (`packaged:NAME`, see packaged_training; options are then PackagedTrainOptions), or
+    fine-tune the configured one.
 
     An interrupted run continues after its last finished epoch when called again with the same
     options, encoder spec and training items (models_dir/encoder.resume.pt); `resume=False`
@@ -293,6 +237,13 @@ def train_encoder(
     there to use it). Returns the metrics written to reports_dir/encoder/training.json.
     """
     settings = settings or get_settings()
+    if is_packaged_spec(settings.encoder):
+        if options is not None and not isinstance(options, PackagedTrainOptions):
+            raise ValueError(
+                f"{settings.encoder} trains with PackagedTrainOptions, not {type(options).__name__}."
+            )
+        packaged = options or (PackagedTrainOptions.quick() if quick else None)
+        return train_packaged_encoder(catalog, settings, options=packaged, progress=progress)
     options = options or (EncoderTrainOptions.quick() if quick else EncoderTrainOptions())
     if len(catalog.train) < 2 or len(catalog.test) < 1:
         raise ValueError("The encoder needs at least 2 training items and 1 held-out item.")
@@ -325,10 +276,10 @@ def train_encoder(
     before = evaluate_encoder(encoder, catalog, pixels=test.pixels)
     loss_before = _contrastive_loss(encoder, train, options.batch_size)
 
-    probes = _AttributeProbes(encoder.dim, [len(label_maps[a]) for a in ATTRIBUTES])
+    probes = AttributeProbes(encoder.dim, [len(label_maps[a]) for a in ATTRIBUTES])
     probes.to(encoder.device)
     optimizer = torch.optim.AdamW(
-        _param_groups([model, probes], options.weight_decay),
+        param_groups([model, probes], options.weight_decay),
         lr=options.lr,
         betas=(0.9, 0.98),
         eps=1e-6,
@@ -475,25 +426,3 @@ def train_encoder(
     results["seconds"] = round(time.perf_counter() - started, 1)
     reporting.write_json(results, settings.reports_dir / "encoder" / "training.json")
     return results
-
-
-def write_reports(results: dict[str, Any], folder: Path) -> dict[str, str]:
-    loss_png = reporting.plot_loss_curves(
-        results["history"], folder / "loss.png", f"encoder training ({results['model_name']})"
-    )
-    recall_png = reporting.plot_curves(
-        {
-            f"{when} ({rule})": {k: results[when][rule][f"recall@{k}"] for k in RECALL_AT}
-            for when in ("before", "after")
-            for rule in ("same_name", "exact")
-        },
-        folder / "recall.png",
-        "text → image recall on held-out items",
-        "k",
-        "recall@k",
-    )
-    return {
-        "json": str(folder / "training.json"),
-        "loss_png": str(loss_png),
-        "recall_png": str(recall_png),
-    }

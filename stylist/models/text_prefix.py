@@ -7,6 +7,9 @@ product names use 10–20 of the 77 positions. On this 2-core machine a ViT-B-32
 per name on the full context; trimming the batch to its longest name does the same arithmetic
 on the positions that matter (`bench/bench_index.py` reports the effect).
 
+A Hugging Face text tower (open_clip's `HFTextEncoder`, the packaged MiniLM) masks the padding
+out of attention and pooling, so its rows are trimmed to the batch's longest one: exact too.
+
 Only models where the shortcut is exact qualify (`supports_prefix`); the encoder also checks
 the result against the full computation once before relying on it.
 """
@@ -15,18 +18,33 @@ from __future__ import annotations
 
 import open_clip
 import torch
+from open_clip.hf_model import HFTextEncoder
 from open_clip.transformer import text_global_pool
 
 
 def supports_prefix(model: torch.nn.Module) -> bool:
     """True for open_clip's built-in CLIP text tower with a causal mask and end-token pooling
     (CLIP, OpenCLIP, the demo encoder); False for towers that see the whole row (SigLIP's
-    'last' pooling, Hugging Face text towers, CoCa's appended class token)."""
+    'last' pooling, CoCa's appended class token), and for a Hugging Face text tower, whose
+    padding is masked (trimmed to the longest row instead)."""
+    if _hf_text_tower(model) is not None:
+        return True
     return (
         type(model) is open_clip.CLIP
         and getattr(model, "attn_mask", None) is not None
         and getattr(model, "text_pool_type", None) in ("argmax", "eos")
     )
+
+
+def _hf_text_tower(model: torch.nn.Module) -> HFTextEncoder | None:
+    text = getattr(model, "text", None)
+    return text if isinstance(text, HFTextEncoder) else None
+
+
+def trim_padding(tokens: torch.Tensor, pad_token_id: int) -> torch.Tensor:
+    """Right-padded token rows cut after the longest row's last real token."""
+    used = int((tokens != pad_token_id).sum(dim=-1).max()) if len(tokens) else 1
+    return tokens[:, : max(used, 1)]
 
 
 def pooled_positions(model: torch.nn.Module, tokens: torch.Tensor) -> torch.Tensor:
@@ -39,6 +57,9 @@ def pooled_positions(model: torch.nn.Module, tokens: torch.Tensor) -> torch.Tens
 def encode_text_prefix(model: torch.nn.Module, tokens: torch.Tensor) -> torch.Tensor:
     """`model.encode_text(tokens)` (unnormalised) computed on the columns up to the last pooled
     position of the batch; mirrors open_clip's CLIP.encode_text step for step."""
+    hf_tower = _hf_text_tower(model)
+    if hf_tower is not None:
+        return model.encode_text(trim_padding(tokens, hf_tower.config.pad_token_id))
     used = int(pooled_positions(model, tokens).max()) + 1
     tokens = tokens[:, :used]
     cast_dtype = model.transformer.get_cast_dtype()

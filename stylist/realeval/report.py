@@ -23,7 +23,7 @@ from stylist.atomic import atomic_write_text
 from stylist.catalog.schema import ATTRIBUTES
 from stylist.models.metrics import REFERENCE_AVERAGE_F1, REFERENCE_WEIGHTED_F1
 from stylist.realeval.budget import STAGES
-from stylist.wording import plural
+from stylist.wording import in_words, plural
 
 REPORT_NAME = "evaluation.md"
 TEMPLATE_NAME = "evaluation.md.j2"
@@ -529,7 +529,7 @@ def bench_section(state: Mapping[str, Any]) -> dict[str, str]:
             "bench_verdict": "",
         }
     intro = (
-        f"`bench/bench_tagging.py --data-dir {state.get('run', {}).get('data_dir')}` (run "
+        f"`bench/bench_tagging.py --data-dir {DATA_DIR_PLACEHOLDER}` (run "
         f"as the last stage): one photo at a time through `tagger.predict([path])` "
         f"(decode, resize, network, ranking), {bench.get('repeats')} calls, "
         f"{plural(bench.get('torch_threads'), 'torch thread')}, beside the bare network forward on a "
@@ -651,23 +651,40 @@ def headline(state: Mapping[str, Any]) -> str:
     return text
 
 
+CATALOG_PLACEHOLDER = "CATALOG_DIR"
+DATA_DIR_PLACEHOLDER = "DATA_DIR"
+KAGL_GT_PLACEHOLDER = "KAGL_GT_DIR"
+
+
+def placeholder_legend(run: Mapping[str, Any]) -> str:
+    """What the placeholders of the reproduce command stand for (the ones it uses)."""
+    parts = [f"`{CATALOG_PLACEHOLDER}` is the catalog in the Kaggle layout (styles.csv + images/)"]
+    if run.get("data_dir"):
+        parts.append(f"`{DATA_DIR_PLACEHOLDER}` the run's data dir")
+    if run.get("kagl_gt"):
+        parts.append(f"`{KAGL_GT_PLACEHOLDER}` the folder of Marqo's ground_truth_*.json files")
+    return "where " + in_words(parts) + "."
+
+
 def render(state: Mapping[str, Any], images: set[str]) -> str:
     run = state.get("run", {})
     ingest = _metrics(state, "ingest")
     split = ingest.get("split") or {}
     machine = run.get("machine", {})
-    command = ["stylist", "eval-real", "--catalog", run.get("catalog_dir", "DIR")]
+    # The page goes into the repository: it names the run's folders by placeholders, never by
+    # the paths of the machine that ran it.
+    command = ["stylist", "eval-real", "--catalog", CATALOG_PLACEHOLDER]
     if run.get("data_dir"):
-        command += ["--data-dir", run["data_dir"]]
+        command += ["--data-dir", DATA_DIR_PLACEHOLDER]
     if run.get("kagl_gt"):
-        command += ["--kagl-gt", run["kagl_gt"]]
+        command += ["--kagl-gt", KAGL_GT_PLACEHOLDER]
     if run.get("preset") != "real":
         command += ["--preset", str(run.get("preset"))]
     command += ["--budget-minutes", f"{run.get('budget_minutes', 60):g}"]
     time_summary, time_table = time_section(state)
     data_notes, class_table = data_section(state)
     fields: dict[str, str] = {
-        "state_file": f"{run.get('data_dir', '.')}/realeval/state.json",
+        "state_file": f"{DATA_DIR_PLACEHOLDER if run.get('data_dir') else '.'}/realeval/state.json",
         "headline": headline(state),
         "catalog_name": Path(run.get("catalog_dir", "?")).name,
         "items": f"{ingest.get('items', 0):,}",
@@ -682,6 +699,7 @@ def render(state: Mapping[str, Any], images: set[str]) -> str:
             f"{machine.get('torch')}, Python {machine.get('python')}"
         ),
         "command": shlex.join(command),
+        "placeholders": placeholder_legend(run),
         "time_summary": time_summary,
         "time_table": time_table,
         "data_notes": data_notes,

@@ -13,14 +13,10 @@ from typer.testing import CliRunner
 
 from stylist.catalog.store import Catalog
 from stylist.layout import InstallLayout
+from stylist.models.contrastive import field_caption, retrieval_metrics
 from stylist.models.embeddings import cache_path, embed_catalog
 from stylist.models.encoder import build_encoder, load_encoder
-from stylist.models.encoder_training import (
-    EncoderTrainOptions,
-    field_caption,
-    retrieval_metrics,
-    train_encoder,
-)
+from stylist.models.encoder_training import EncoderTrainOptions, train_encoder
 from stylist.settings import StyleSettings
 
 N_ITEMS = 160

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from stylist.models.encoder_training import retrieval_metrics
+from stylist.models.contrastive import retrieval_metrics
 from stylist.models.ranking import (
     first_relevant_ranks,
     mean_reciprocal_rank,

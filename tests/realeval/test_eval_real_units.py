@@ -288,6 +288,21 @@ def test_the_template_renders_the_runs_figures_into_the_page():
     # Conditional sentences appear only when the figures they cite say so.
     assert "Our gallery holds 4,300 photos against the published 44,434" in page
     assert "load average during the benchmark was 3.5 (on 2 cores): more work than" in page
+
+
+def test_the_page_names_the_runs_folders_by_placeholders_not_machine_paths():
+    state = _small_state(gallery=4300, load=3.5)
+    state["run"].update(data_dir="/home/someone/.stylist-real", kagl_gt="/srv/marqo/kagl-gt")
+    state["stages"]["bench"]["metrics"].update(taggers={"cnn": {"skipped": "no checkpoint"}})
+    page = render(state, images=set())
+    for path in ("/data/fashion-small", "/home/someone", "/srv/marqo"):
+        assert path not in page
+    assert (
+        "stylist eval-real --catalog CATALOG_DIR --data-dir DATA_DIR --kagl-gt KAGL_GT_DIR" in page
+    )
+    assert "from DATA_DIR/realeval/state.json" in page
+    assert "`bench/bench_tagging.py --data-dir DATA_DIR`" in page
+    assert "`KAGL_GT_DIR` the folder of Marqo's ground_truth_*.json files" in page
     calm = render(_small_state(gallery=50_000, load=0.4), images=set())
     assert "Our gallery holds" not in calm
     assert "was 0.4 (on 2 cores)." in calm and "upper bounds" not in calm

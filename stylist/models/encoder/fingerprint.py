@@ -37,6 +37,8 @@ def fingerprint(parsed: EncoderSpec) -> str:
         return parsed.text
     if parsed.is_demo:
         label = "demo"
+    elif parsed.kind == "packaged":
+        label = parsed.text
     elif parsed.kind == "directory":
         label = weights.parent.name
     elif parsed.kind == "pretrained":

@@ -23,6 +23,7 @@ from open_clip.factory import load_state_dict
 from stylist.layout import ENCODER_CONFIG_FILE, ENCODER_WEIGHTS_FILE
 from stylist.models.devices import select_device
 from stylist.models.encoder.fingerprint import fingerprint
+from stylist.models.encoder.packaged import load_packaged_model
 from stylist.models.encoder.registry import (
     quiet_open_clip,
     register_config,
@@ -157,7 +158,7 @@ def load_encoder(spec: str | None = None, settings: StyleSettings | None = None)
     parsed = parse_spec(spec if spec is not None else settings.encoder, settings)
     device = select_device(settings.device)
     register_model_configs()
-    model_name, model, model_cfg = _load_model(parsed, device)
+    model_name, model, model_cfg = _load_model(parsed, device, settings)
     if parsed.kind == "hf-hub":
         try:
             tokenizer = open_clip.get_tokenizer(model_name)
@@ -178,9 +179,12 @@ def load_encoder(spec: str | None = None, settings: StyleSettings | None = None)
 
 
 def _load_model(
-    parsed: EncoderSpec, device: torch.device
+    parsed: EncoderSpec, device: torch.device, settings: StyleSettings
 ) -> tuple[str, torch.nn.Module, dict[str, Any] | None]:
     """(the registered open_clip name, the model with its weights, its config if known)."""
+    if parsed.kind == "packaged":
+        assert parsed.arch is not None
+        return load_packaged_model(parsed.arch, settings, device)
     if parsed.kind == "directory":
         directory = parsed.path
         assert directory is not None

