@@ -39,6 +39,9 @@ _PHOTO_NOTE = re.compile(r"\[attached: ([^\]]*)\]")
 
 __all__ = ["ConversationView", "OfflineStylist"]
 
+# Asks whose reply needs no "Understood: ..." line (it would only repeat the reply).
+_NOTHING_TO_SAY = {"help", "small_talk", "clarify", "show_constraints"}
+
 
 def _catalog_or_none():
     """The catalog for filter words; without one the stylist still plans, just without filters."""
@@ -120,7 +123,7 @@ class OfflineStylist(BaseChatModel):
         reply = plan.reply
         if reply is None:  # tools planned but not available (step budget spent)
             reply = "I have done what I can for this message; ask me for something else."
-        if understood is not None and understood.intents != ["clarify"]:
+        if understood is not None and not set(understood.intents) <= _NOTHING_TO_SAY:
             reply = f"Understood: {understood.summary_text}. {reply}"
         return AIMessage(content=f"{OFFLINE_INTRO} {reply}")
 

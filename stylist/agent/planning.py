@@ -173,10 +173,7 @@ def _anchors(u: Understanding, view: ConversationView, intent: str) -> list[dict
     if focus is not None and focus.type == "item" and focus.item_id is not None:
         return [{"item_id": focus.item_id}]
     if view.photo_ids:
-        photo = "latest"
-        if focus is not None and focus.photo_id in view.photo_ids:
-            photo = f"photo {view.photo_ids.index(focus.photo_id) + 1}"
-        return [{"photo": photo}]
+        return [{"photo": _focused_photo(view)}]
     if view.shown:
         count = len(view.shown[-1].items)
         raise _Refused(
@@ -206,8 +203,13 @@ def _photo(u: Understanding, view: ConversationView, what: str) -> str:
             return _photo_ref(ref, view, what)
     if not view.photo_ids:
         raise _Refused(NEED_PHOTO.format(what=what))
+    return _focused_photo(view)
+
+
+def _focused_photo(view: ConversationView) -> str:
+    """The focused photo as a reference ("latest" when it is the newest)."""
     focus = view.focus
-    if focus is not None and focus.type == "photo" and focus.photo_id in view.photo_ids:
+    if focus is not None and focus.type == "photo" and focus.photo_id in view.photo_ids[:-1]:
         return f"photo {view.photo_ids.index(focus.photo_id) + 1}"
     return "latest"
 

@@ -19,7 +19,7 @@ Check = Callable[[dict[str, Any], dict[str, Any], Any], None]  # (state, previou
 
 @dataclass
 class Turn:
-    text: str
+    text: str | Callable[[dict[str, Any]], str]  # or made from the state before the turn
     photo: Mapping[str, str] | None = None  # catalog test-item attributes to pick a photo by
     tools: list[str] | None = None  # tool names in order ([] = a reply without tools)
     says: list[str] = field(default_factory=list)  # words the answer must contain
@@ -33,6 +33,41 @@ class Script:
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- messages made from what was shown ------------------------------------------------------
+
+
+def common_colours(before: dict[str, Any], n: int) -> list[str]:
+    """The n most common colours of the latest list shown (so an exclusion has teeth)."""
+    colours = [i["attributes"]["baseColour"] for i in before["shown"][-1]["items"]]
+    return sorted(set(colours), key=lambda c: (-colours.count(c), c))[:n]
+
+
+def not_the_common_colours(n: int, template: str) -> Callable[[dict[str, Any]], str]:
+    def text(before):
+        return template.format(*[c.lower() for c in common_colours(before, n)])
+
+    return text
+
+
+def excludes_what_was_shown(n: int) -> Check:
+    """The colours just ruled out were on the previous list, and none is shown now."""
+
+    def check(state, before, result):
+        colours = common_colours(before, n)
+        assert state["constraints"]["exclude"].get("baseColour") == colours, (
+            state["constraints"]["exclude"],
+            colours,
+        )
+        shown = [p["attributes"]["baseColour"] for p in cards(result)]
+        assert shown and not set(shown) & set(colours), (shown, colours)
+
+    return check
+
+
+def text_of(turn: Turn, before: dict[str, Any]) -> str:
+    return turn.text(before) if callable(turn.text) else turn.text
 
 
 # --- checks on the state after a turn -------------------------------------------------------
@@ -240,9 +275,9 @@ SCRIPTS = [
                 "tops for women", tools=["search_catalog"], checks=[constraint("gender", "Women")]
             ),
             Turn(
-                "not in black or white",
+                not_the_common_colours(2, "not in {} or {}"),
                 tools=["search_catalog"],
-                checks=[constraint("exclude.baseColour", ["Black", "White"])],
+                checks=[excludes_what_was_shown(2)],
             ),
             Turn(
                 "actually, any colour",
@@ -255,16 +290,28 @@ SCRIPTS = [
     Script(
         "outfit around a shown item, with an exclusion in force",
         [
-            Turn("blue jeans for women", tools=["search_catalog"]),
+            Turn("jeans for women", tools=["search_catalog"]),
             Turn(
-                "no black",
+                not_the_common_colours(1, "no {} please"),
                 tools=["search_catalog"],
-                checks=[constraint("exclude.baseColour", ["Black"])],
+                checks=[excludes_what_was_shown(1)],
             ),
             Turn(
                 "what goes with the first one?",
                 tools=["complete_outfit"],
                 checks=[anchored_on_shown("complete_outfit", 1), shows_products()],
+            ),
+        ],
+    ),
+    Script(
+        "two colours ruled out in one message",
+        [
+            Turn("sweaters", tools=["search_catalog"]),
+            Turn(
+                "not in black or white",
+                tools=["search_catalog"],
+                says=["no black or white"],
+                checks=[constraint("exclude.baseColour", ["Black", "White"])],
             ),
         ],
     ),

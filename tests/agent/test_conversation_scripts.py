@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from scripts import SCRIPTS, Script, card_problems
+from scripts import SCRIPTS, Script, card_problems, text_of
 
 from stylist.agent import StylistSession
 from stylist.catalog.store import Catalog
@@ -37,9 +37,10 @@ async def play(script: Script, catalog) -> list[str]:
     before: dict = {}
     for number, turn in enumerate(script.turns, 1):
         photos = [photo_for(session, catalog, turn.photo)] if turn.photo else []
-        result = await session.acollect_turn(turn.text, photos)
+        text = text_of(turn, before)
+        result = await session.acollect_turn(text, photos)
         state = await state_of(session)
-        where = f"turn {number} {turn.text!r}"
+        where = f"turn {number} {text!r}"
         if result.error:
             failures.append(f"{where}: error {result.error}")
         tools = [name for name, _ in result.tool_calls]
