@@ -411,6 +411,16 @@ SCRIPTS = [
         ],
     ),
     Script(
+        "an unclear message gets a short question, not a wrong search",
+        [
+            Turn("jackets", tools=["search_catalog"]),
+            Turn("what about it", tools=[], says=["I'm not sure what you'd like: should I"]),
+            Turn(
+                "cheaper", tools=["search_catalog"], checks=[max_price_below_median_of_previous()]
+            ),
+        ],
+    ),
+    Script(
         "that bag",
         [
             Turn("backpacks", tools=["search_catalog"]),
