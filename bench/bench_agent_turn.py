@@ -1,6 +1,6 @@
 """Per-turn agent overhead: everything in a chat turn except tool compute and LLM latency.
 
-Plays the multi-turn conversation scripts (tests/agent/scripts.py, the text turns) through
+Plays the multi-turn conversation scripts (tests/agent/conversation_scripts.py, the text turns) through
 `StylistSession` with the offline stylist on a demo installation, and times per turn:
 - `turn`: the whole turn (graph, checkpoint, state nodes, planning, composing, tools);
 - `tools`: the tools' compute (catalog search, outfit completion, photo tagging), timed inside
@@ -77,7 +77,7 @@ def instrument(tools: Stopwatch, understanding: Stopwatch, *, understand: bool) 
 
 
 async def play(rounds: int) -> dict[str, list[float]]:
-    from scripts import SCRIPTS
+    from conversation_scripts import SCRIPTS
 
     from stylist.agent import StylistSession
     from stylist.language import get_sentence_encoder

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from scripts import SCRIPTS
+from conversation_scripts import SCRIPTS
 from typer.testing import CliRunner
 
 from stylist.catalog.store import Catalog

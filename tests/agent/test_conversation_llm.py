@@ -8,8 +8,7 @@ import asyncio
 import re
 
 import pytest
-from scripts import card_problems
-from test_conversation_scripts import state_of
+from conversation_scripts import card_problems, state_of
 
 from stylist.agent import StylistSession
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from scripts import SCRIPTS, Script, card_problems, text_of
+from conversation_scripts import SCRIPTS, Script, card_problems, state_of, text_of
 
 from stylist.agent import StylistSession
 from stylist.catalog.store import Catalog
@@ -22,12 +22,6 @@ def photo_for(session, catalog, where):
         items = items[items[column] == value]
     with open(items.iloc[0]["image"], "rb") as f:
         return session.add_photo(f.read())
-
-
-async def state_of(session) -> dict:
-    graph = await session.agent.graph()
-    snapshot = await graph.aget_state(session.config)
-    return dict(snapshot.values) if snapshot and snapshot.values else {}
 
 
 async def play(script: Script, catalog) -> list[str]:

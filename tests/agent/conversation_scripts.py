@@ -148,6 +148,13 @@ def no_constraints() -> Check:
     return check
 
 
+async def state_of(session) -> dict[str, Any]:
+    """The conversation state the checkpoint holds for a session's thread."""
+    graph = await session.agent.graph()
+    snapshot = await graph.aget_state(session.config)
+    return dict(snapshot.values) if snapshot and snapshot.values else {}
+
+
 # --- the cards ------------------------------------------------------------------------------
 
 
