@@ -1,6 +1,6 @@
 // Product cards: photo, name, price and attributes of each catalog item a tool returned.
-// Props: {title, filters: [{key, value}], products: [{id, name, price, priceText, imageUrl,
-// attributes: [{key, name, value}]}]} (built by stylist/ui/artifacts.py). The data-* attributes
+// Props: {title, filters: [{key, value}], products: [{id, number, label ("#2 · item 1534"), name,
+// price, priceText, imageUrl, attributes: [{key, name, value}]}]} (built by stylist/ui/artifacts.py). The data-* attributes
 // let programs (and the end-to-end tests) read what is shown.
 export default function ProductCards() {
   const products = props.products || [];
@@ -16,12 +16,17 @@ export default function ProductCards() {
       <div style={{ display: "grid", gridTemplateColumns: "repeat(auto-fill, minmax(150px, 1fr))",
                     gap: "0.6rem" }}>
         {products.map((p) => (
-          <div key={p.id} data-testid="product-card" data-item-id={p.id} data-price={p.price}
+          <div key={p.id} data-testid="product-card" data-item-id={p.id} data-number={p.number}
+               data-price={p.price}
                {...Object.fromEntries(p.attributes.map((a) => [`data-${a.key.toLowerCase()}`, a.value]))}
                className="rounded-md border overflow-hidden bg-card">
             <img src={p.imageUrl} alt={p.name} loading="lazy"
                  style={{ width: "100%", height: "140px", objectFit: "contain", background: "#fff" }} />
             <div className="p-2">
+              <div data-testid="product-label" className="text-muted-foreground"
+                   style={{ fontSize: "0.7rem" }}>
+                {p.label}
+              </div>
               <div data-testid="product-name" className="text-sm font-medium" style={{ lineHeight: 1.2 }}>
                 {p.name}
               </div>

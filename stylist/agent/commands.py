@@ -26,12 +26,16 @@ def _artifact_lines(artifact: dict[str, Any]) -> list[str]:
             for a, ranked in artifact["attributes"].items()
         ]
     if kind == "products":
-        return [f"    #{p['id']} {p['name']} — ${p['price']:.2f}" for p in artifact["products"]]
+        # Numbered like the answer, so "the second one" and "#2" mean what the person sees.
+        return [
+            f"    {n}. {p['name']} (item {p['id']}) — ${p['price']:.2f}"
+            for n, p in enumerate(artifact["products"], 1)
+        ]
     if kind == "outfit":
         return [
-            f"    {s['slot']}: #{s['product']['id']} {s['product']['name']} — "
+            f"    {n}. {s['slot']}: {s['product']['name']} (item {s['product']['id']}) — "
             f"${s['product']['price']:.2f}"
-            for s in artifact["slots"]
+            for n, s in enumerate(artifact["slots"], 1)
         ]
     if kind == "caption":
         return [f"    “{artifact['caption']}”"]

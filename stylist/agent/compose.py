@@ -36,7 +36,7 @@ def _money(value: float) -> str:
 def _item(product: Mapping[str, Any]) -> str:
     attrs = product["attributes"]
     return (
-        f"**{product['name']}** — {_money(product['price'])} "
+        f"**{product['name']}** (item {product['id']}) — {_money(product['price'])} "
         f"({attrs['baseColour']} {attrs['articleType']}, {attrs['usage']}, {attrs['season']})"
     )
 
@@ -108,8 +108,10 @@ def _colour_tip(colour: str) -> str:
 def _outfit(artifact: Mapping[str, Any]) -> str:
     slots = artifact["slots"]
     lines = [f"To complete the look around {artifact['anchor']['description']}:"]
-    for slot in slots:
-        lines.append(f"- {slot['slot'].capitalize()}: {_item(slot['product'])}. {slot['reason']}")
+    for n, slot in enumerate(slots, 1):
+        lines.append(
+            f"{n}. {slot['slot'].capitalize()}: {_item(slot['product'])}. {slot['reason']}"
+        )
     total = sum(float(s["product"]["price"]) for s in slots)
     lines.append(f"The {len(slots)} pieces come to {_money(total)} in total.")
     return "\n".join(lines)
@@ -141,9 +143,12 @@ _WRITERS = {
 }
 
 
-def compose_answer(results: Sequence[ToolMessage], *, last_text: str = "") -> str:
-    """The offline stylist's final answer from this turn's tool messages."""
-    parts = [OFFLINE_INTRO]
+def compose_answer(
+    results: Sequence[ToolMessage], *, last_text: str = "", understood: str | None = None
+) -> str:
+    """The offline stylist's final answer from this turn's tool messages, after a line saying
+    what it understood (so a wrong reading is visible)."""
+    parts = [OFFLINE_INTRO + (f" Understood: {understood}." if understood else "")]
     asked_budget = any(w in last_text.lower() for w in ("under", "below", "$", "budget", "cheap"))
     showed_products = False
     for message in results:

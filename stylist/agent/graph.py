@@ -1,6 +1,9 @@
 """The stylist graph: a model node and a tool node in a loop, bounded by a step budget.
 
-    START → model ─(tool calls, budget left)→ tools → model → … → END
+    START → read → model ─(tool calls, budget left)→ tools → remember → model → … → END
+
+`read` and `remember` keep the conversation state (constraints, focus, numbered results; see
+`stylist.agent.conversation`); the model sees it as a system note, the offline stylist as data.
 
 The chat model is chosen per turn from the run context (provider + overrides), so one compiled
 graph serves every chat. The step budget counts model calls since the person's last message;
@@ -27,11 +30,16 @@ from langgraph.prebuilt import ToolNode
 from langgraph.runtime import Runtime
 
 from stylist.agent.context import StylistContext
-from stylist.agent.prompts import FINAL_ANSWER_NOTE, SYSTEM_PROMPT
+from stylist.agent.conversation import read_node, remember_node
+from stylist.agent.offline import ConversationView, OfflineStylist
+from stylist.agent.prompts import FINAL_ANSWER_NOTE, SYSTEM_PROMPT, conversation_note
 from stylist.agent.providers import make_chat_model
 from stylist.agent.state import StylistState
 from stylist.images import get_image_store
+from stylist.tools.artifacts import shown_line
+from stylist.tools.conversation import constraints_of, focus_of, shown_lists
 from stylist.tools.errors import tool_error_message
+from stylist.tools.photo_refs import photo_label
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +137,32 @@ def prepare_messages(messages: Sequence[AnyMessage], *, vision: bool) -> list[Ba
     return prepared
 
 
+def conversation_view(state: StylistState) -> ConversationView:
+    return ConversationView(
+        understanding=state.get("understanding"),
+        shown=shown_lists(state),
+        focus=focus_of(state),
+        constraints=constraints_of(state),
+        photo_ids=list(state.get("photo_ids") or []),
+        subject=state.get("subject") or "",
+    )
+
+
+def state_note(view: ConversationView) -> str | None:
+    """The conversation note for an LLM, or None while nothing is established yet."""
+    shown = view.shown[-1] if view.shown else None
+    focus = view.focus
+    focus_text = None
+    if focus is not None and focus.type == "photo" and focus.photo_id:
+        focus_text = photo_label(view.photo_ids, focus.photo_id)
+    elif focus is not None and focus.item_id is not None:
+        focus_text = f"catalog item_id {focus.item_id}" + (f" ({focus.name})" if focus.name else "")
+    if view.constraints.is_empty() and shown is None and focus_text is None:
+        return None
+    lines = [shown_line(i) for i in shown.items] if shown else []
+    return conversation_note(view.constraints.describe(), lines, focus_text)
+
+
 def build_graph_builder(tools: Sequence[BaseTool]) -> StateGraph:
     """The uncompiled graph; compile it with a checkpointer (see stylist.agent.checkpoints)."""
 
@@ -136,9 +170,14 @@ def build_graph_builder(tools: Sequence[BaseTool]) -> StateGraph:
         context = runtime.context
         messages = state.get("messages", [])
         model = make_chat_model(context.provider)
+        view = conversation_view(state)
+        if isinstance(model, OfflineStylist):
+            model = model.model_copy(update={"conversation": view})
         calls = model_calls_this_turn(messages)
         final_only = calls >= context.max_steps - 1
         system = SYSTEM_PROMPT + ("\n" + FINAL_ANSWER_NOTE if final_only else "")
+        if note := state_note(view):
+            system += "\n" + note  # one system message: some servers accept only one
         sent = [SystemMessage(system), *prepare_messages(messages, vision=context.provider.vision)]
         runnable = model if final_only else model.bind_tools(list(tools))
         response = await runnable.ainvoke(sent)
@@ -155,9 +194,13 @@ def build_graph_builder(tools: Sequence[BaseTool]) -> StateGraph:
         return "tools" if isinstance(last, AIMessage) and last.tool_calls else END
 
     builder = StateGraph(StylistState, context_schema=StylistContext)
+    builder.add_node("read", read_node)
     builder.add_node("model", call_model)
     builder.add_node("tools", ToolNode(list(tools), handle_tool_errors=tool_error_message))
-    builder.add_edge(START, "model")
+    builder.add_node("remember", remember_node)
+    builder.add_edge(START, "read")
+    builder.add_edge("read", "model")
     builder.add_conditional_edges("model", route_after_model, ["tools", END])
-    builder.add_edge("tools", "model")
+    builder.add_edge("tools", "remember")
+    builder.add_edge("remember", "model")
     return builder

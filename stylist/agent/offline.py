@@ -1,8 +1,11 @@
 """The offline stylist: a LangChain chat model that needs no network and calls tools by rules.
 
 It plugs into the same graph as any LLM: `bind_tools` returns a copy that knows the tool
-names; given a person's message it answers with tool calls (planned by `intents.plan_turn`);
-once the tool results are in, it writes the answer from them (`compose.compose_answer`).
+names; the graph hands it the conversation state (`conversation`: this message's reading by
+`stylist.language`, the numbered results shown, the focus, the constraints); given a person's
+message it answers with tool calls (`planning.plan_understood`; the rule-based
+`intents.plan_turn` when the sentence encoder is not installed); once the tool results are in,
+it writes the answer from them (`compose.compose_answer`), starting with what it understood.
 Streaming yields the final answer a few words at a time so the UI streams it like an LLM's.
 """
 
@@ -28,9 +31,16 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from stylist.agent.compose import OFFLINE_INTRO, compose_answer
 from stylist.agent.intents import plan_turn
+from stylist.agent.planning import ConversationView, plan_understood
+from stylist.language.result import Understanding
 from stylist.tools import services
 
 _PHOTO_NOTE = re.compile(r"\[attached: ([^\]]*)\]")
+
+__all__ = ["ConversationView", "OfflineStylist"]
+
+# Asks whose reply needs no "Understood: ..." line (it would only repeat the reply).
+_NOTHING_TO_SAY = {"help", "small_talk", "clarify", "show_constraints"}
 
 
 def _catalog_or_none():
@@ -53,6 +63,7 @@ class OfflineStylist(BaseChatModel):
 
     tool_names: tuple[str, ...] = ()
     words_per_chunk: int = 3
+    conversation: Any = None  # a ConversationView, set by the graph for each call
 
     @property
     def _llm_type(self) -> str:
@@ -70,17 +81,31 @@ class OfflineStylist(BaseChatModel):
         this_turn = list(messages[last_human + 1 :])
         human_text = _text(messages[last_human]) if last_human >= 0 else ""
         results = [m for m in this_turn if isinstance(m, ToolMessage)]
+        view: ConversationView = self.conversation or ConversationView()
+        understood = (
+            Understanding.model_validate(view.understanding) if view.understanding else None
+        )
         if results:
-            return AIMessage(content=compose_answer(results, last_text=human_text))
+            return AIMessage(
+                content=compose_answer(
+                    results,
+                    last_text=human_text,
+                    understood=understood.summary_text if understood else None,
+                )
+            )
         photo_notes = [
             _PHOTO_NOTE.findall(_text(m)) for m in messages if isinstance(m, HumanMessage)
         ]
         has_photo = any(photo_notes)
         new_photos = len(photo_notes[-1][0].split(",")) if photo_notes and photo_notes[-1] else 0
         text = _PHOTO_NOTE.sub("", human_text).strip()
-        plan = plan_turn(
-            text, has_photo=has_photo, new_photos=new_photos, catalog=_catalog_or_none()
-        )
+        if understood is not None:
+            view.new_photos = new_photos
+            plan = plan_understood(understood, view)
+        else:
+            plan = plan_turn(
+                text, has_photo=has_photo, new_photos=new_photos, catalog=_catalog_or_none()
+            )
         calls = [c for c in plan.calls if c.name in self.tool_names]
         if calls:
             return AIMessage(
@@ -98,6 +123,8 @@ class OfflineStylist(BaseChatModel):
         reply = plan.reply
         if reply is None:  # tools planned but not available (step budget spent)
             reply = "I have done what I can for this message; ask me for something else."
+        if understood is not None and not set(understood.intents) <= _NOTHING_TO_SAY:
+            reply = f"Understood: {understood.summary_text}. {reply}"
         return AIMessage(content=f"{OFFLINE_INTRO} {reply}")
 
     # --- BaseChatModel ----------------------------------------------------------------------

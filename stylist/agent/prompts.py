@@ -38,3 +38,28 @@ def photo_note(numbers: list[int]) -> str:
         return ""
     names = ", ".join(f"photo {n}" for n in numbers)
     return f"[attached: {names}]"
+
+
+MAX_RESULTS_IN_NOTE = 10
+
+
+def conversation_note(
+    constraints_text: str,
+    shown_lines: list[str],
+    focus_text: str | None,
+) -> str:
+    """What this chat has established, for the model: the person's constraints in force, the
+    focus, and the latest results with their numbers and ids (so "the second one" resolves)."""
+    lines = [
+        "What this conversation has established (the tools already apply the constraints):",
+        f"- The person's constraints in force: {constraints_text}.",
+    ]
+    if focus_text:
+        lines.append(f'- Current focus (what "it" / "this" means): {focus_text}.')
+    if shown_lines:
+        lines.append(
+            '- Latest results shown, by number (for "the second one" or "#2" pass '
+            "result=N, or item_id, to find_similar / complete_outfit):"
+        )
+        lines += [f"  {line}" for line in shown_lines[:MAX_RESULTS_IN_NOTE]]
+    return "\n".join(lines)

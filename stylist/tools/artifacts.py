@@ -32,9 +32,19 @@ def product_line(product: Mapping[str, Any]) -> str:
     """One line the model can quote: id, name, price and the attributes that matter."""
     attrs = product["attributes"]
     return (
-        f"#{product['id']} {product['name']} — ${product['price']:.2f} "
+        f"item_id {product['id']}: {product['name']} — ${product['price']:.2f} "
         f"({attrs['gender']}, {attrs['baseColour']} {attrs['articleType']}, "
         f"{attrs['season']}, {attrs['usage']})"
+    )
+
+
+def shown_line(item: Any) -> str:
+    """A numbered result as the model sees it: "#2 item_id 1534: Name — $24.00 (...)"."""
+    attrs = item.attributes
+    return (
+        f"#{item.n} item_id {item.id}: {item.name} — ${item.price:.2f} "
+        f"({attrs.get('gender', '')}, {attrs.get('baseColour', '')} "
+        f"{attrs.get('articleType', '')}, {attrs.get('season', '')}, {attrs.get('usage', '')})"
     )
 
 
@@ -93,8 +103,8 @@ def products_artifact(
 def products_summary(title: str, products: Sequence[Mapping[str, Any]]) -> str:
     if not products:
         return f"{title}: no matching products in the catalog."
-    lines = [f"{title} ({len(products)} products, best first):"]
-    lines += [product_line(p) for p in products]
+    lines = [f"{title} ({len(products)} products, best first, numbered for the person):"]
+    lines += [f"{n}. {product_line(p)}" for n, p in enumerate(products, 1)]
     return "\n".join(lines)
 
 

@@ -16,6 +16,12 @@ from stylist.tools.artifacts import (
     products_summary,
     top_labels,
 )
+from stylist.tools.conversation import (
+    ReferenceNotFound,
+    constraints_of,
+    shown_item,
+    shown_lists,
+)
 from stylist.tools.errors import ToolUserError
 from stylist.tools.photo_tools import predict_tags
 from stylist.tools.photos import photo_embedding, pick_photo
@@ -27,21 +33,41 @@ Gender = Annotated[
 Value = Annotated[str | None, Field(max_length=60)]
 Price = Annotated[float | None, Field(ge=0, le=100_000)]
 K = Annotated[int | None, Field(ge=1, le=20, description="how many products (default 6)")]
+Values = Annotated[
+    str | list[str] | None, Field(description="one value, or a list meaning any of them")
+]
+Excluded = Annotated[
+    list[str] | None, Field(description="values no result may have", max_length=12)
+]
+ResultNumber = Annotated[
+    int | None,
+    Field(ge=1, le=50, description="#N of the latest results shown (instead of photo/item_id)"),
+]
 
 
 def _explicit_filters(**values: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v not in (None, "", [])}
 
 
+def _shown_result(state: dict | None, number: int) -> tuple[int, str]:
+    """(item id, "#N Name") for result #number of the latest list shown in this chat."""
+    try:
+        item = shown_item(shown_lists(state), number)
+    except ReferenceNotFound as err:
+        raise ToolUserError(str(err)) from None
+    return item.id, f"#{item.n} {item.name}"
+
+
 @tool(response_format="content_and_artifact")
 def search_catalog(
+    state: Annotated[dict, InjectedState],
     query: Annotated[
         str,
         Field(min_length=1, max_length=300, description="what the person wants, in their words"),
     ],
     gender: Gender = None,
-    articleType: Value = None,  # noqa: N803 - the catalog's column names
-    baseColour: Value = None,  # noqa: N803
+    articleType: Values = None,  # noqa: N803 - the catalog's column names
+    baseColour: Values = None,  # noqa: N803
     season: Annotated[
         str | None, Field(description="Summer, Winter, Spring or Fall", max_length=20)
     ] = None,
@@ -50,6 +76,9 @@ def search_catalog(
     ] = None,
     subCategory: Value = None,  # noqa: N803
     masterCategory: Value = None,  # noqa: N803
+    exclude_baseColour: Excluded = None,  # noqa: N803
+    exclude_articleType: Excluded = None,  # noqa: N803
+    exclude_usage: Excluded = None,
     min_price: Price = None,
     max_price: Price = None,
     k: K = None,
@@ -57,7 +86,8 @@ def search_catalog(
 ) -> tuple[str, dict[str, Any]]:
     """Search the shop's catalog by description. Filter words in the query (colour, type,
     gender, season, occasion, "under 50") are applied automatically; the explicit filter
-    arguments override them. Only recommend products this returns."""
+    arguments override them, and the person's constraints so far in this chat always hold.
+    Only recommend products this returns."""
     explicit = _explicit_filters(
         gender=gender,
         articleType=articleType,
@@ -66,10 +96,13 @@ def search_catalog(
         usage=usage,
         subCategory=subCategory,
         masterCategory=masterCategory,
+        exclude_baseColour=exclude_baseColour,
+        exclude_articleType=exclude_articleType,
+        exclude_usage=exclude_usage,
         min_price=min_price,
         max_price=max_price,
     )
-    filters = search_backend.filters_for(query, explicit)
+    filters = search_backend.filters_for(query, explicit, constraints_of(state))
     products = [
         product_dict(p)
         for p in search_backend.search(text=query, filters=filters, k=k, diverse=diverse)
@@ -97,6 +130,7 @@ def find_similar(
     item_id: Annotated[
         int | None, Field(ge=0, description="a catalog item id instead of a photo")
     ] = None,
+    result: ResultNumber = None,
     modifier: Annotated[
         str | None,
         Field(
@@ -107,15 +141,18 @@ def find_similar(
     k: K = None,
     diverse: bool = False,
 ) -> tuple[str, dict[str, Any]]:
-    """Find catalog products that look like a photo or a catalog item, optionally changed by a
-    modifier ("like this but in red"). Only recommend products this returns."""
+    """Find catalog products that look like a photo, a catalog item or one of the results shown
+    (`result`: its #number), optionally changed by a modifier ("like this but in red"). The
+    person's constraints so far always hold. Only recommend products this returns."""
     photo_id = None
     label = None
     embedding = None
+    if result is not None:
+        item_id, label = _shown_result(state, result)
     if item_id is None:
         photo_id, label = pick_photo(state, photo)
         embedding = photo_embedding(photo_id)
-    filters, remainder = search_backend.parse_modifier(modifier)
+    filters, remainder = search_backend.parse_modifier(modifier, constraints_of(state))
     results = search_backend.search(
         text=remainder or None,
         image_embedding=embedding,
@@ -125,7 +162,7 @@ def find_similar(
         diverse=diverse,
     )
     products = [product_dict(p) for p in results]
-    source = f"item #{item_id}" if item_id is not None else label
+    source = label or f"item {item_id}"
     title = f"Similar to {source}" + (f", {modifier.strip()}" if modifier else "")
     return (
         products_summary(title, products),
@@ -154,17 +191,22 @@ def complete_outfit(
     item_id: Annotated[
         int | None, Field(ge=0, description="a catalog item to build around")
     ] = None,
+    result: ResultNumber = None,
     style: Annotated[
         str | None,
         Field(max_length=200, description='e.g. "casual summer day", "office", "party night"'),
     ] = None,
 ) -> tuple[str, dict[str, Any]]:
-    """Complete an outfit around a garment (a photo or a catalog item): one matching product
-    per missing slot (e.g. bottom, shoes, accessory), each with the reason it fits (colour
-    harmony, season, occasion). Only recommend products this returns."""
+    """Complete an outfit around a garment (a photo, a catalog item, or one of the results shown:
+    `result` is its #number): one matching product per missing slot (e.g. bottom, shoes,
+    accessory), each with the reason it fits (colour harmony, season, occasion). The person's
+    constraints so far hold for every slot. Only recommend products this returns."""
     photo_id = None
     tags = None
     embedding = None
+    shown_label = None
+    if result is not None:
+        item_id, shown_label = _shown_result(state, result)
     if item_id is None:
         photo_id, label = pick_photo(state, photo)
         tags = predict_tags(photo_id)
@@ -175,21 +217,28 @@ def complete_outfit(
             f"({top.get('gender', '')}, {top.get('usage', '')})"
         )
     else:
-        description = f"item #{item_id}"
+        description = shown_label or f"item {item_id}"
     outfit = search_backend.outfit(
-        item_id=item_id, tags=tags, image_embedding=embedding, style=style
+        item_id=item_id,
+        tags=tags,
+        image_embedding=embedding,
+        style=style,
+        constraints=constraints_of(state),
     )
     slots = [
         {"slot": s["slot"], "product": product_dict(s["product"]), "reason": s["reason"]}
         for s in outfit["slots"]
     ]
-    if item_id is not None and outfit["anchor"].get("name"):
-        description = f"item #{item_id} {outfit['anchor']['name']}"
+    if item_id is not None and not shown_label and outfit["anchor"].get("name"):
+        description = f"item {item_id} {outfit['anchor']['name']}"
     missing = list(outfit.get("missing") or [])
     if not slots:
         raise ToolUserError(f"I could not find matching items in the catalog for {description}.")
     lines = [f"Outfit around {description}:"]
-    lines += [f"- {s['slot']}: {product_line(s['product'])} — {s['reason']}" for s in slots]
+    lines += [
+        f"{n}. {s['slot']}: {product_line(s['product'])} — {s['reason']}"
+        for n, s in enumerate(slots, 1)
+    ]
     lines += [f"- {slot}: nothing compatible in the catalog" for slot in missing]
     artifact = {
         "kind": "outfit",

@@ -166,9 +166,10 @@ def build_filters(
         # The leftover words drive the embedding; filters alone still return items.
         text = reading.remainder.strip() or text
     explicit = {k: v for k, v in dict(filters or {}).items() if v not in (None, "", [])}
-    excluded = {k: v for k, v in dict(exclude or {}).items() if v not in (None, "", [])}
-    if excluded:
-        explicit["exclude"] = excluded
+    # Exclusions arrive as {attribute: values}; SearchFilters spells them exclude_<attribute>.
+    for attribute, values in dict(exclude or {}).items():
+        if values not in (None, "", []):
+            explicit[f"exclude_{attribute}"] = values
     return parsed.merged(SearchFilters.coerce(explicit)).validated(catalog), text
 
 

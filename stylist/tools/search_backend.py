@@ -15,6 +15,7 @@ from langgraph.runtime import get_runtime
 
 from stylist.settings import get_settings
 from stylist.tools import services
+from stylist.tools.conversation import Constraints, enforce
 from stylist.tools.understanding import read_request
 from stylist.vectorstore.filters import SearchFilters
 from stylist.vectorstore.outfit import complete_outfit
@@ -22,20 +23,34 @@ from stylist.vectorstore.products import Product
 from stylist.vectorstore.search import get_index
 
 
-def filters_for(query: str | None, explicit: dict[str, Any] | None = None) -> SearchFilters:
-    """Filter words in `query`, with `explicit` values on top, validated against the catalog."""
+def filters_for(
+    query: str | None,
+    explicit: dict[str, Any] | None = None,
+    constraints: Constraints | None = None,
+) -> SearchFilters:
+    """Filter words in `query`, with `explicit` values on top and the person's constraints in
+    force applied, validated against the catalog."""
     catalog = services.catalog()
+    constraints = constraints or Constraints()
     parsed = read_request(query or "", catalog).filters
-    return parsed.merged(SearchFilters.coerce(explicit or {})).validated(catalog)
+    # What the person said (the constraints) outranks words scraped from a tool's query; a
+    # tool's explicit arguments outrank both; exclusions, gender and budget always hold.
+    request = parsed.merged(constraints.filters()).merged(SearchFilters.coerce(explicit or {}))
+    return enforce(request, constraints).validated(catalog)
 
 
-def parse_modifier(modifier: str | None) -> tuple[SearchFilters, str]:
-    """("like this but in red" →) validated filters and the words left for the embedding."""
-    if not modifier or not modifier.strip():
-        return SearchFilters(), ""
+def parse_modifier(
+    modifier: str | None, constraints: Constraints | None = None
+) -> tuple[SearchFilters, str]:
+    """("like this but in red" →) validated filters (the constraints in force applied) and the
+    words left for the embedding."""
     catalog = services.catalog()
+    if not modifier or not modifier.strip():
+        return enforce(SearchFilters(), constraints or Constraints()).validated(catalog), ""
+    constraints = constraints or Constraints()
     parsed = read_request(modifier, catalog)
-    return parsed.filters.validated(catalog), parsed.remainder
+    filters = enforce(parsed.filters.merged(constraints.filters()), constraints)
+    return filters.validated(catalog), parsed.remainder
 
 
 def filters_dict(filters: SearchFilters | None) -> dict[str, Any]:
@@ -78,14 +93,18 @@ def outfit(
     tags=None,
     image_embedding: np.ndarray | None = None,
     style: str | None = None,
+    constraints: Constraints | None = None,
 ) -> dict[str, Any]:
     """{"anchor": {"name", "attributes", ...}, "slots": [{"slot", "product", "reason"}],
-    "missing": [slot names nothing compatible was found for]}."""
+    "missing": [slot names nothing compatible was found for]}; every slot respects the
+    constraints in force (what they rule out, gender, budget)."""
+    filters = enforce(SearchFilters(), constraints or Constraints(), outfit=True)
     result = complete_outfit(
         anchor_item_id=item_id,
         anchor_tags=tags,
         anchor_embedding=image_embedding,
         style=style,
+        filters=None if filters.is_empty() else filters,
         settings=get_settings(),
     )
     return result.model_dump()

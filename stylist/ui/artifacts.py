@@ -54,10 +54,15 @@ def percent(confidence: float) -> int:
     return max(0, min(100, round(float(confidence) * 100)))
 
 
-def product_props(product: dict[str, Any]) -> dict[str, Any]:
+def product_props(product: dict[str, Any], number: int | None = None) -> dict[str, Any]:
+    """A card's props; `number` is its place in the list shown ("#2"), what the person can say
+    back ("the second one", "#2"), shown on the card with the item id."""
     attributes = product.get("attributes") or {}
+    label = f"item {int(product['id'])}"
     return {
         "id": int(product["id"]),
+        "number": number,
+        "label": f"#{number} · {label}" if number is not None else label,
         "name": str(product.get("name") or f"Item {product['id']}"),
         "price": None if product.get("price") is None else round(float(product["price"]), 2),
         "priceText": price_text(product.get("price")),
@@ -97,7 +102,7 @@ def render_tags(artifact: dict[str, Any]) -> Rendered:
 
 
 def render_products(artifact: dict[str, Any]) -> Rendered:
-    products = [product_props(p) for p in artifact.get("products") or []]
+    products = [product_props(p, n) for n, p in enumerate(artifact.get("products") or [], 1)]
     filters = artifact.get("filters") or {}
     props = {
         "title": str(artifact.get("title") or "Products"),
@@ -115,10 +120,9 @@ def render_outfit(artifact: dict[str, Any]) -> Rendered:
             "slot": str(s.get("slot", "")),
             "slotName": SLOT_NAMES.get(str(s.get("slot")), str(s.get("slot", "")).title()),
             "reason": str(s.get("reason") or ""),
-            "product": product_props(s["product"]),
+            "product": product_props(s["product"], n),
         }
-        for s in artifact.get("slots") or []
-        if s.get("product")
+        for n, s in enumerate((s for s in artifact.get("slots") or [] if s.get("product")), 1)
     ]
     anchor = (artifact.get("anchor") or {}).get("description") or "your piece"
     props = {"title": f"An outfit around {anchor}", "slots": slots}

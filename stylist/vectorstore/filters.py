@@ -42,8 +42,15 @@ ATTRIBUTE_NOUNS: dict[str, str] = {
 }
 
 
+# The attributes a person can rule out ("not black", "no sandals", "nothing formal"): every
+# attribute, as `exclude_<attribute>` (a list of values no result may have).
+EXCLUDE_FIELDS: dict[str, str] = {f"exclude_{a}": a for a in ATTRIBUTES}
+
+
 class SearchFilters(BaseModel):
-    """Attribute values (one value or "any of" a list) and a price range, all optional."""
+    """Attribute values (one value or "any of" a list), values ruled out per attribute
+    (`exclude_baseColour=["Black"]`), words no product name may contain (`exclude_terms`), and a
+    price range; all optional."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -54,11 +61,27 @@ class SearchFilters(BaseModel):
     baseColour: str | list[str] | None = None
     season: str | list[str] | None = None
     usage: str | list[str] | None = None
+    exclude_gender: list[str] | None = None
+    exclude_masterCategory: list[str] | None = None
+    exclude_subCategory: list[str] | None = None
+    exclude_articleType: list[str] | None = None
+    exclude_baseColour: list[str] | None = None
+    exclude_season: list[str] | None = None
+    exclude_usage: list[str] | None = None
+    exclude_terms: list[str] | None = None
     min_price: float | None = Field(None, ge=0)
     max_price: float | None = Field(None, ge=0)
-    # Values to leave out ("not black", "no sandals"): attribute -> values; an item having any
-    # of them is dropped. Checked and spelled like the other values.
-    exclude: dict[str, list[str]] | None = None
+
+    @field_validator(*EXCLUDE_FIELDS, "exclude_terms", mode="before")
+    @classmethod
+    def _as_list(cls, value: object) -> object:
+        # "not black" arrives as one string from an LLM as often as a list.
+        if isinstance(value, str):
+            value = [value]
+        if isinstance(value, list | tuple):
+            kept = [str(v).strip() for v in value if str(v).strip()]
+            return kept or None
+        return value
 
     @field_validator(*ATTRIBUTES, mode="before")
     @classmethod
@@ -70,30 +93,6 @@ class SearchFilters(BaseModel):
             kept = [str(v).strip() for v in value if str(v).strip()]
             return kept or None
         return value
-
-    @field_validator("exclude", mode="before")
-    @classmethod
-    def _exclusions(cls, value: object) -> object:
-        if value is None:
-            return None
-        if not isinstance(value, Mapping):
-            return value  # pydantic says what is wrong
-        unknown = sorted(set(value) - set(ATTRIBUTES))
-        if unknown:
-            raise ValueError(
-                f"I can't exclude on {', '.join(map(str, unknown))}; exclusions take "
-                f"{', '.join(ATTRIBUTES)}."
-            )
-        kept = {}
-        for attribute, values in value.items():
-            listed = [values] if isinstance(values, str) else list(values or [])
-            listed = [str(v).strip() for v in listed if str(v).strip()]
-            if listed:
-                kept[attribute] = listed
-        return kept or None
-
-    def excluded(self, attribute: str) -> list[str]:
-        return list((self.exclude or {}).get(attribute, []))
 
     @classmethod
     def coerce(cls, filters: SearchFilters | Mapping[str, object] | None) -> SearchFilters:
@@ -118,19 +117,31 @@ class SearchFilters(BaseModel):
             return []
         return [value] if isinstance(value, str) else list(value)
 
+    def excluded(self, attribute: str) -> list[str]:
+        return list(getattr(self, f"exclude_{attribute}") or [])
+
     def is_empty(self) -> bool:
         return (
-            not any(self.values(a) for a in ATTRIBUTES)
-            and (self.min_price is None and self.max_price is None)
-            and not self.exclude
+            not any(self.values(a) or self.excluded(a) for a in ATTRIBUTES)
+            and not self.exclude_terms
+            and self.min_price is None
+            and self.max_price is None
         )
 
     def merged(self, other: SearchFilters | None) -> SearchFilters:
-        """`other`'s fields win where both are set (e.g. explicit filters over parsed words)."""
+        """`other`'s fields win where both are set (e.g. explicit filters over parsed words);
+        values ruled out add up, except one that `other` asks for by name."""
         if other is None:
             return self
         data = self.model_dump()
         data.update({k: v for k, v in other.model_dump().items() if v is not None})
+        for field, attribute in EXCLUDE_FIELDS.items():
+            wanted = {v.lower() for v in other.values(attribute)}
+            both = [*self.excluded(attribute), *other.excluded(attribute)]
+            kept = [v for v in dict.fromkeys(both) if v.lower() not in wanted]
+            data[field] = kept or None
+        terms = [*(self.exclude_terms or []), *(other.exclude_terms or [])]
+        data["exclude_terms"] = list(dict.fromkeys(terms)) or None
         return SearchFilters.model_validate(data)
 
     def validated(self, catalog: Catalog) -> SearchFilters:
@@ -146,11 +157,12 @@ class SearchFilters(BaseModel):
                 canon = [_canonical(attribute, v, catalog) for v in values]
                 canon = list(dict.fromkeys(canon))
                 data[attribute] = canon[0] if len(canon) == 1 else canon
-        if self.exclude:
-            data["exclude"] = {
-                attribute: list(dict.fromkeys(_canonical(attribute, v, catalog) for v in values))
-                for attribute, values in self.exclude.items()
-            }
+            if excluded := self.excluded(attribute):
+                data[f"exclude_{attribute}"] = list(
+                    dict.fromkeys(_canonical(attribute, v, catalog) for v in excluded)
+                )
+        if self.exclude_terms:
+            data["exclude_terms"] = [t.lower() for t in self.exclude_terms]
         if (
             self.min_price is not None
             and self.max_price is not None
@@ -165,20 +177,30 @@ class SearchFilters(BaseModel):
     def describe(self) -> str:
         """A short human summary, e.g. "Women · Red · Dresses · under $60"."""
         parts = [" or ".join(self.values(a)) for a in ATTRIBUTES if self.values(a)]
+        ruled_out = [v for a in ATTRIBUTES for v in self.excluded(a)] + list(
+            self.exclude_terms or []
+        )
+        if ruled_out:
+            parts.append("no " + " or ".join(v.lower() for v in ruled_out))
         if self.min_price is not None and self.max_price is not None:
             parts.append(f"${self.min_price:g}–${self.max_price:g}")
         elif self.max_price is not None:
             parts.append(f"under ${self.max_price:g}")
         elif self.min_price is not None:
             parts.append(f"over ${self.min_price:g}")
-        parts += [f"not {' or '.join(values)}" for values in (self.exclude or {}).values()]
         return " · ".join(parts) if parts else "no filters"
 
-    def mask(self, columns: Mapping[str, np.ndarray], prices: np.ndarray) -> np.ndarray | None:
+    def mask(
+        self,
+        columns: Mapping[str, np.ndarray],
+        prices: np.ndarray,
+        names: np.ndarray | None = None,
+    ) -> np.ndarray | None:
         """Boolean mask over the index rows, or None when nothing is filtered.
 
         `columns[attribute]` holds each row's value as a string array (validated filters are
-        spelled like the catalog, so plain equality is exact).
+        spelled like the catalog, so plain equality is exact); `names` the rows' product names
+        in lower case (needed only for `exclude_terms`).
         """
         mask: np.ndarray | None = None
 
@@ -190,15 +212,20 @@ class SearchFilters(BaseModel):
             values = self.values(attribute)
             if values:
                 narrow(_isin(columns[attribute], values))
-        for attribute, values in (self.exclude or {}).items():
-            narrow(~_isin(columns[attribute], values))
+            if excluded := self.excluded(attribute):
+                narrow(~_isin(columns[attribute], excluded))
+        if self.exclude_terms:
+            if names is None:
+                raise ValueError("exclude_terms needs the rows' names")
+            for term in self.exclude_terms:
+                narrow(~_contains_word(names, term))
         if self.min_price is not None:
             narrow(prices >= self.min_price)
         if self.max_price is not None:
             narrow(prices <= self.max_price)
         return mask
 
-    def matches(self, attributes: Mapping[str, object], price: float) -> bool:
+    def matches(self, attributes: Mapping[str, object], price: float, name: str = "") -> bool:
         """Whether one item passes (the same rules as `mask`, for single items)."""
         for attribute in ATTRIBUTES:
             values = self.values(attribute)
@@ -206,9 +233,36 @@ class SearchFilters(BaseModel):
                 return False
             if str(attributes.get(attribute)) in self.excluded(attribute):
                 return False
+        lowered = np.array([name.lower()])
+        if any(_contains_word(lowered, t)[0] for t in self.exclude_terms or []):
+            return False
         if self.min_price is not None and price < self.min_price:
             return False
         return self.max_price is None or price <= self.max_price
+
+    def chroma_where(self) -> dict[str, object] | None:
+        """The same filters as a Chroma metadata `where` (`$in` / `$nin` / price bounds), for a
+        query that runs in Chroma itself; `exclude_terms` has no Chroma form and stays with
+        `mask`. None when nothing is filtered."""
+        clauses: list[dict[str, object]] = []
+        for attribute in ATTRIBUTES:
+            if values := self.values(attribute):
+                clauses.append({attribute: {"$in": values}})
+            if excluded := self.excluded(attribute):
+                clauses.append({attribute: {"$nin": excluded}})
+        if self.min_price is not None:
+            clauses.append({"price": {"$gte": self.min_price}})
+        if self.max_price is not None:
+            clauses.append({"price": {"$lte": self.max_price}})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _contains_word(names: np.ndarray, term: str) -> np.ndarray:
+    """Which lower-case names contain `term` as a whole word ("print" in "printed" too)."""
+    pattern = re.compile(r"(?<![\w])" + re.escape(term.lower()))
+    return np.fromiter((bool(pattern.search(str(n))) for n in names), bool, len(names))
 
 
 def _isin(column, values: list[str]) -> np.ndarray:

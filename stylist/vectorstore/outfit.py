@@ -176,7 +176,7 @@ def _best_for_slot(index, slot, anchor, outfit_gender, chosen, style_vector, fil
         mask &= np.isin(
             np.asarray(cols["season"]), _compatible_values("season", anchor.get("season"))
         )
-    extra = filters.mask(cols, mirror.prices)
+    extra = filters.mask(cols, mirror.prices, mirror.names)
     if extra is not None:
         mask &= extra
     for item in exclude:

@@ -61,6 +61,7 @@ class _Mirror:
     metadatas: list[Mapping[str, object]]
     columns: dict[str, pd.Categorical]
     prices: np.ndarray  # float64 (n,)
+    names: np.ndarray | None = None  # lower-case product names, for exclude_terms
     image: np.ndarray | None = None  # loaded on first filtered photo query
 
 
@@ -255,7 +256,7 @@ class CatalogIndex:
         if filters.is_empty() and not diverse and self._use_hnsw(len(mirror.ids)):
             return self._rank_hnsw(query, target, k, exclude)
         matrix = mirror.fused if target == "fused" else self._image_matrix(mirror)
-        mask = filters.mask(mirror.columns, mirror.prices)
+        mask = filters.mask(mirror.columns, mirror.prices, mirror.names)
         if exclude:
             mask = np.ones(len(mirror.ids), bool) if mask is None else mask.copy()
             for item in exclude:
@@ -299,7 +300,7 @@ class CatalogIndex:
     def _browse(self, filters: SearchFilters, k: int) -> list[Product]:
         """Filters and no query: the cheapest matching items first."""
         mirror = self.mirror()
-        mask = filters.mask(mirror.columns, mirror.prices)
+        mask = filters.mask(mirror.columns, mirror.prices, mirror.names)
         rows = np.flatnonzero(mask) if mask is not None else np.arange(len(mirror.ids))
         rows = rows[np.argsort(mirror.prices[rows], kind="stable")[:k]]
         return [Product.from_metadata(mirror.ids[r], mirror.metadatas[r]) for r in rows.tolist()]
@@ -384,6 +385,7 @@ def _load_mirror(collection) -> _Mirror:
         raise IndexMissing("The catalog index is empty; run `stylist index` to build it.")
     columns = {a: pd.Categorical([str(m.get(a, "")) for m in metadatas]) for a in ATTRIBUTES}
     prices = np.array([float(m.get("price") or 0.0) for m in metadatas])
+    names = np.array([str(m.get("name") or "").lower() for m in metadatas])
     id_array = np.array(ids, dtype=np.int64)
     return _Mirror(
         id_array,
@@ -392,6 +394,7 @@ def _load_mirror(collection) -> _Mirror:
         metadatas,
         columns,
         prices,
+        names,
     )
 
 

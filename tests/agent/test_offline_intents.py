@@ -242,7 +242,7 @@ def test_compose_lists_only_returned_products_and_reports_errors():
         status="error",
     )
     text = compose_answer([found, failed], last_text="red dress")
-    assert "**Red Sundress** — $40.00" in text
+    assert "1. **Red Sundress** (item 2) — $40.00" in text
     assert "Tip: Red goes well with" in text
     assert "I couldn't search the catalog: I don't know the colour 'Scarlet'" in text
     assert text.count("**") == 2  # exactly one product named

@@ -65,6 +65,9 @@ def test_products_become_cards_with_price_attributes_and_served_image_url():
     assert name == "ProductCards"
     first, second = props["products"]
     assert first["imageUrl"] == "/stylist/catalog-image/7"  # never the file path itself
+    # numbered as shown, with the item id: what "the second one" / "#2" refers to
+    assert (first["number"], second["number"]) == (1, 2)
+    assert second["label"] == "#2 · item 9"
     assert first["priceText"] == "$24.50" and second["priceText"] == "$1,234.00"
     assert [a["key"] for a in first["attributes"]] == list(ATTRIBUTES)
     assert [f["value"] for f in props["filters"]] == ["Red", "up to $50.00"]

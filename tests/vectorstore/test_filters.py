@@ -188,3 +188,51 @@ def test_mask_agrees_with_pandas(catalog):
 def test_describe(catalog):
     f = SearchFilters(gender="Women", baseColour="Red", articleType="Dresses", max_price=60)
     assert f.describe() == "Women · Dresses · Red · under $60"
+
+
+def test_exclusions_and_lists_mask_like_pandas(catalog):
+    items = catalog.items
+    columns = {
+        a: pd.Categorical(items[a]) for a in items.columns if a in SearchFilters.model_fields
+    }
+    named = (items["baseColour"] + " " + items["articleType"]).str.lower()
+    names = named.to_numpy()
+    f = SearchFilters(
+        baseColour=["Blue", "Black", "Red"],
+        exclude_baseColour=["Black"],
+        exclude_usage="Sports",
+        exclude_terms=["dress"],
+    ).validated(catalog)
+    expected = (
+        items["baseColour"].isin(["Blue", "Red"])
+        & (items["usage"] != "Sports")
+        & ~named.str.contains(r"\bdress")
+    ).to_numpy()
+    assert expected.sum() == 1  # the blue jeans: the T-shirt is sports wear, the red one a dress
+    assert np.array_equal(f.mask(columns, items["price"].to_numpy(), names), expected)
+    for row, ok in zip(items.to_dict("records"), expected, strict=True):
+        assert f.matches(row, row["price"], f"{row['baseColour']} {row['articleType']}") == ok
+    assert f.describe().endswith("no black or sports or dress")
+
+
+def test_exclusions_are_validated_and_add_up_in_merges(catalog):
+    base = SearchFilters(exclude_baseColour=["black"]).validated(catalog)
+    assert base.exclude_baseColour == ["Black"]
+    merged = base.merged(SearchFilters(exclude_baseColour=["Red"], baseColour="Blue"))
+    assert merged.exclude_baseColour == ["Black", "Red"] and merged.baseColour == "Blue"
+    # asking for a colour by name lifts its exclusion
+    assert base.merged(SearchFilters(baseColour="Black")).exclude_baseColour is None
+    with pytest.raises(UnknownFilterValue, match="colour 'blak'"):
+        SearchFilters(exclude_baseColour=["blak"]).validated(catalog)
+
+
+def test_chroma_where_names_the_same_rules():
+    f = SearchFilters(baseColour=["Blue", "Red"], exclude_usage=["Sports"], max_price=50)
+    assert f.chroma_where() == {
+        "$and": [
+            {"baseColour": {"$in": ["Blue", "Red"]}},
+            {"usage": {"$nin": ["Sports"]}},
+            {"price": {"$lte": 50}},
+        ]
+    }
+    assert SearchFilters().chroma_where() is None

@@ -195,3 +195,19 @@ def test_bad_queries_get_sentences(index, kwargs, error, words):
     with pytest.raises(error) as err:
         index.search(**kwargs)
     assert words in str(err.value)
+
+
+def test_exclusions_in_chroma_and_in_the_mirror_agree(index):
+    """`not black, no sports` reads the same in Chroma's `where` and in the numpy mirror."""
+    catalog = index.catalog
+    colours = catalog.known_values("baseColour")[:2]
+    filters = SearchFilters(
+        baseColour=colours + ["Black"], exclude_baseColour=["Black"], exclude_usage=["Sports"]
+    ).validated(catalog)
+    in_chroma = index.collections()[0].get(where=filters.chroma_where(), include=[])["ids"]
+    results = index.search(filters=filters, k=50)
+    assert results and len(results) == min(50, len(in_chroma))
+    assert {p.id for p in results} <= {int(i) for i in in_chroma}
+    for product in results:
+        assert product.attributes["baseColour"] in colours
+        assert product.attributes["usage"] != "Sports"
