@@ -56,6 +56,7 @@ from stylist.models.encoder import Encoder, build_encoder, load_encoder, save_en
 from stylist.models.encoder.packaged import is_packaged_spec
 from stylist.models.errors import ModelMissing
 from stylist.models.packaged_training import PackagedTrainOptions, train_packaged_encoder
+from stylist.models.schedules import warmup_cosine
 from stylist.settings import StyleSettings, get_settings
 
 # Epoch-level resume state (models_dir/RESUME_FILE): written after every epoch, removed when the
@@ -288,15 +289,7 @@ def train_encoder(
     batch = min(options.batch_size, n)
     steps_per_epoch = max(1, n // batch)  # drop the ragged last batch: contrastive needs peers
     total_steps = steps_per_epoch * options.epochs
-    warmup = max(1, int(options.warmup_fraction * total_steps))
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer,
-        lambda s: (
-            (s + 1) / warmup
-            if s < warmup
-            else 0.5 * (1 + math.cos(math.pi * (s - warmup) / max(1, total_steps - warmup)))
-        ),
-    )
+    scheduler = warmup_cosine(optimizer, total_steps, options.warmup_fraction)
     loss_fn = open_clip.ClipLoss()
     history: dict[str, list[float]] = {
         "train contrastive": [],

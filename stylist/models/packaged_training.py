@@ -38,6 +38,7 @@ from stylist.models.devices import select_device
 from stylist.models.embeddings import store_catalog_embeddings
 from stylist.models.encoder import Encoder, load_encoder, save_encoder
 from stylist.models.encoder.packaged import SPEC_PREFIX, build_packaged_encoder, packaged_dir
+from stylist.models.schedules import warmup_cosine
 from stylist.models.tower_features import TowerFeatures, tower_features, trainable_image_part
 from stylist.settings import StyleSettings
 
@@ -230,15 +231,7 @@ def train_packaged_encoder(
     batch = min(options.batch_size, n)
     steps_per_epoch = max(1, n // batch)  # drop the ragged last batch: contrastive needs peers
     total_steps = steps_per_epoch * options.epochs
-    warmup = max(1, int(options.warmup_fraction * total_steps))
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer,
-        lambda s: (
-            (s + 1) / warmup
-            if s < warmup
-            else 0.5 * (1 + math.cos(math.pi * (s - warmup) / max(1, total_steps - warmup)))
-        ),
-    )
+    scheduler = warmup_cosine(optimizer, total_steps, options.warmup_fraction)
     loss_fn = open_clip.ClipLoss()
     generator = torch.Generator().manual_seed(options.seed)
     history: dict[str, list[float]] = {
