@@ -1,4 +1,5 @@
-"""A multi-task CNN for the 7 attributes, trained on pixels (torchvision backbones).
+"""A multi-task CNN for the 7 attributes, trained on pixels (torchvision backbones, or the
+packaged ImageNet EfficientNet-Lite0 fine-tuned: `--backbone efficientnet_lite0 --pretrained`).
 
 The reference project's idea, made configurable: a *routing* (data, not code) says which
 backbone serves which attributes, so coarse attributes can share a small, fast backbone while
@@ -13,6 +14,12 @@ thumbnails are 60x80), colour-safe augmentation (flip + small affine; no hue or 
 since colour is a label), class-weighted cross-entropy or focal loss, one-cycle AdamW, the best
 epoch kept by validation average weighted F1 (validation = a slice of the training split; the
 test split stays unseen until the final report), and a resumable checkpoint after every epoch.
+
+Fine-tuning the pretrained Lite0: its own preprocessing (pad to square on white, mean/std
+0.498/0.502), BatchNorm training with momentum 0.1 (optionally on its ImageNet statistics for the
+first `bn_freeze_steps`), a lower learning rate on the backbone than on the new heads, and no weight
+decay on norms and biases. The colour head can also read the garment's own pixels (a Lab
+histogram with the background removed), since colour is what a pooled ImageNet feature keeps least.
 """
 
 from __future__ import annotations
