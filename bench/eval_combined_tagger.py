@@ -38,6 +38,7 @@ from real_photo_sample import (  # noqa: E402
 
 BATCH = 32
 SCORED = ("masterCategory", "subCategory", "articleType", "baseColour", "gender")
+REPORTED_WEIGHTS = (0.5, 1.0, 2.0, 5.0)
 WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0)
 
 
@@ -77,6 +78,20 @@ def scores(tagger, trained, photo, sample, vocabulary, reliability=None):
         ):
             out[name][attribute], out["scored"][attribute] = top1(answers, truth, known)
     return out
+
+
+def mixed_by_weight(trained, photo, sample, vocabulary):
+    """The mix scored with one weight for the real-photo tagger on every attribute."""
+
+    class Uniform:
+        reliability: dict = {}
+
+    return {
+        str(w): scores(Uniform, trained, photo, sample, vocabulary, dict.fromkeys(SCORED, w))[
+            "combined"
+        ]
+        for w in REPORTED_WEIGHTS
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -141,12 +156,16 @@ def main(argv: list[str] | None = None) -> int:
     result["n"] = len(sample)
     result["reliability_used"] = tagger.reliability
     result["real_photos"] = scores(tagger, trained, photo, sample, vocabulary)
+    result["real_photos_combined_by_weight"] = mixed_by_weight(trained, photo, sample, vocabulary)
     own_test = own.test.head(args.own)
     trained, photo = both_answers(tagger, own_test["image"].tolist())
     result["own_test_photos"] = {
         "n": len(own_test),
         **scores(tagger, trained, photo, own_test, vocabulary),
     }
+    result["own_test_photos_combined_by_weight"] = mixed_by_weight(
+        trained, photo, own_test, vocabulary
+    )
     print(json.dumps(result, indent=1))
     return 0
 

@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 from stylist.catalog.schema import ATTRIBUTES
@@ -97,6 +98,23 @@ class CombinedTagger:
             for a in ATTRIBUTES
             if trained.get(a) or photo.get(a)
         }
+
+    @property
+    def encoder(self):
+        """The trained tagger's image encoder (None for a pixel tagger): a caller that already
+        holds a photo's embedding passes it to `predict_embedded` instead of encoding twice."""
+        if hasattr(self.trained, "predict_embeddings"):
+            return getattr(self.trained, "encoder", None)
+        return None
+
+    def predict_embedded(
+        self, images: Sequence[Image.Image], embeddings: np.ndarray, top_k: int = 3
+    ) -> list[Prediction]:
+        """Like `predict`, with the trained (embedding) tagger reading `embeddings` (one row per
+        image, from `encoder`) and the real-photo tagger the pixels."""
+        trained = self.trained.predict_embeddings(embeddings, CANDIDATES)
+        photo = self.photo.predict(list(images), top_k=CANDIDATES)
+        return [self.combine(t, p, top_k) for t, p in zip(trained, photo, strict=True)]
 
     def predict(
         self, images: Sequence[Image.Image | str | Path], top_k: int = 3
