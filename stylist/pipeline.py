@@ -62,7 +62,10 @@ class TrainingBudget:
 def build_cnn_options(extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """The CNN a build trains when STYLIST_ATTRIBUTE_MODEL=cnn: the pretrained Lite0 serving
     every attribute (packaged weights, nothing downloaded), with its measured fine-tuning recipe
-    (cnn.PRETRAINED_LITE0_RECIPE) and the garment-colour branch on the colour head."""
+    (cnn.PRETRAINED_LITE0_RECIPE) and the garment-colour branch on the colour head (on a
+    6,000-item real slice a linear probe scored baseColour weighted F1 0.52 on the garment's Lab
+    histogram against 0.36 on the frozen Lite0 features: the histogram holds colour the pooled
+    ImageNet features lose)."""
     from stylist.catalog.schema import ATTRIBUTES
     from stylist.models.cnn import LITE0
 

@@ -24,10 +24,15 @@ from stylist.settings import StyleSettings, get_settings
 if TYPE_CHECKING:
     from stylist.catalog.store import Catalog
 
-# The real-photo tagger's weight per attribute in the mix, against the trained tagger's 1.0:
-# measured on real photos outside the evaluation sample (bench/eval_real_photo_tagger.py
-# --calibrate), with the demo install's heads.
-PHOTO_RELIABILITY: dict[str, float] = {}
+# The real-photo tagger's weight per attribute in the mix, against the trained tagger's 1.0
+# (bench/eval_combined_tagger.py, 1,000 real photos + 300 demo drawings, demo heads of a quick
+# build): at 2.0 real photos score masterCategory 0.905, subCategory 0.753, baseColour 0.545 (at
+# 1.0: 0.891 / 0.748 / 0.524) while the drawings' masterCategory stays near the heads' own (0.57
+# against 0.62; 5.0, which the calibration sample picked, gives 0.915 real but 0.53 drawings).
+# Season and usage stay at 1.0: the ImageNet side only has the catalog's mix for them.
+PHOTO_RELIABILITY: dict[str, float] = dict.fromkeys(
+    ("masterCategory", "subCategory", "articleType", "baseColour", "gender"), 2.0
+)
 
 # One tagger per process: a stale one goes with its memory.
 _TAGGERS: ReloadingCache[AttributeTagger] = ReloadingCache()
