@@ -37,7 +37,7 @@ test: setup lint system-deps
 	$(PY) -m pytest -q -ra
 
 demo: setup
-	$(VENV)/bin/stylist demo --port $(PORT)
+	$(VENV)/bin/stylist demo --port $(PORT) $(if $(CATALOG),--catalog $(CATALOG))
 
 bench: setup
 	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done

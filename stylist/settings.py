@@ -37,6 +37,10 @@ class StyleSettings(BaseSettings):
     batch_size: int = Field(64, ge=1, le=4096)
     # Which attribute classifier the tag tool uses: heads on encoder embeddings, or the CNN.
     attribute_model: Literal["heads", "cnn"] = "heads"
+    # Mix in the real-photo tagger (pretrained ImageNet network + the garment's own colour) so
+    # that a real photo is tagged sensibly even when the trained tagger has only seen drawings:
+    # "auto" = on for the demo install (its catalog is synthetic drawings), off otherwise.
+    real_photo_tagger: Literal["auto", "on", "off"] = "auto"
 
     # Catalog preparation.
     min_class_count: int = Field(50, ge=1, description="classes rarer than this merge into Other")

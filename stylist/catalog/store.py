@@ -51,6 +51,17 @@ def ingest(
     return report
 
 
+def ingested_from(settings: StyleSettings | None = None) -> Path | None:
+    """The styles.csv the current catalog was ingested from (resolved); None before an ingest
+    or when the summary is unreadable."""
+    settings = settings or get_settings()
+    summary = settings.items_path.parent / "ingest-summary.json"
+    try:
+        return Path(json.loads(summary.read_text(encoding="utf-8"))["styles_csv"]).resolve()
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 class Catalog:
     """The item table with its split and the cleaned training labels."""
 

@@ -126,3 +126,24 @@ def name_colours(
 ) -> list[list[tuple[str, float]]]:
     """Per image, the top_k colour names with their shares of the garment."""
     return [colour_shares(image, palette)[:top_k] for image in images]
+
+
+# The garment's colour as a fixed-length feature for a learned colour head: a joint histogram of
+# its pixels in Lab (lightness × a × b bins). Unlike `colour_shares` it needs no palette, so the
+# same features serve any catalog's colour names; the head learns which bins each name covers.
+HISTOGRAM_BINS: tuple[int, int, int] = (4, 6, 6)
+_HISTOGRAM_RANGE = ((0.0, 100.0), (-60.0, 60.0), (-60.0, 60.0))
+COLOUR_FEATURE_DIM = int(np.prod(HISTOGRAM_BINS))
+
+
+def colour_histogram(image: Image.Image) -> np.ndarray:
+    """(COLOUR_FEATURE_DIM,) float32: the square root of the garment pixels' share per Lab bin
+    (the background left out). The square root (Hellinger) lets a small share of a second colour
+    count, and gives every photo a unit-length vector."""
+    lab = garment_pixels(image)
+    clipped = np.clip(
+        lab, [r[0] for r in _HISTOGRAM_RANGE], [r[1] - 1e-6 for r in _HISTOGRAM_RANGE]
+    )
+    counts, _ = np.histogramdd(clipped, bins=HISTOGRAM_BINS, range=_HISTOGRAM_RANGE)
+    shares = counts.ravel() / max(len(lab), 1)
+    return np.sqrt(shares).astype(np.float32)

@@ -8,7 +8,10 @@ import torch
 
 
 def one_cycle(
-    optimizer: torch.optim.Optimizer, max_lr: float, total_steps: int, pct_start: float
+    optimizer: torch.optim.Optimizer,
+    max_lr: float | list[float],
+    total_steps: int,
+    pct_start: float,
 ) -> torch.optim.lr_scheduler.OneCycleLR:
     """OneCycleLR that also works for very short runs.
 

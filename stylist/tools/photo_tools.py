@@ -41,6 +41,10 @@ def predict_tags(photo_id: str, top_k: int = 3) -> dict[str, list[tuple[str, flo
     """
     tagger = services.tagger()
     encoder = getattr(tagger, "encoder", None)
+    if encoder is not None and hasattr(tagger, "predict_embedded"):
+        # The mixed real-photo tagger reads both: the shared embedding and the pixels.
+        embedding = photo_embedding(photo_id, encoder)[None, :].copy()
+        return tagger.predict_embedded([open_photo(photo_id)], embedding, top_k)[0]
     if encoder is not None and hasattr(tagger, "predict_embeddings"):
         embedding = photo_embedding(photo_id, encoder)[None, :].copy()  # torch wants writable
         return tagger.predict_embeddings(embedding, top_k)[0]
