@@ -87,3 +87,26 @@ def postgres_url(postgres_server, request):
 
     name = re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:40] + "_" + uuid.uuid4().hex[:6]
     return postgres_server.create_database(name)
+
+
+def pytest_unconfigure(config):
+    """End the test process once pytest has reported, whatever threads tests left behind.
+
+    Servers, clients and worker threads that a test did not shut down (a stand-in LLM's
+    keep-alive handler, an async SQLite worker of a session a test dropped) must not keep CI
+    waiting after the summary is printed: exit with pytest's own status. xdist workers and
+    in-process pytest runs (pytester) are left alone.
+    """
+    if hasattr(config, "workerinput") or not getattr(config, "_stylist_session_done", False):
+        return
+    import os
+    import sys
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(config._stylist_exit_status)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    session.config._stylist_session_done = True
+    session.config._stylist_exit_status = int(exitstatus)

@@ -59,7 +59,13 @@ class CheckpointStore:
             from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
             self.db_path.parent.mkdir(parents=True, exist_ok=True)
-            saver = AsyncSqliteSaver(aiosqlite.connect(str(self.db_path)))
+            connection = aiosqlite.connect(str(self.db_path))
+            # aiosqlite runs each connection in a worker thread that is not a daemon: a saver
+            # left open by a loop that ended (a finished request, a test) would keep the process
+            # from exiting. Every checkpoint write is committed when it is made, so letting the
+            # process end with the thread idle loses nothing.
+            connection._thread.daemon = True
+            saver = AsyncSqliteSaver(connection)
             await saver.setup()
             self._per_loop[loop] = saver
         return saver
