@@ -23,7 +23,13 @@ from stylist.settings import get_settings
 from stylist.ui.access import mount_access_routes
 from stylist.ui.catalog_images import mount_catalog_images
 from stylist.ui.history import make_data_layer
-from stylist.ui.login import ACCOUNT_GONE, account_is_known, header_login, password_login
+from stylist.ui.login import (
+    ACCOUNT_GONE,
+    account_is_known,
+    header_login,
+    password_login,
+    signed_in_user_id,
+)
 from stylist.ui.photos import store_photos
 from stylist.ui.readiness import readiness_notice
 from stylist.ui.resume import restored_widgets, stored_settings
@@ -90,7 +96,10 @@ async def start() -> None:
         await cl.Message(content=ACCOUNT_GONE, author="Stylist").send()
         return
     # The Chainlit thread id is unique per browser chat: it keys the agent's checkpoint too.
-    cl.user_session.set("stylist", StylistSession(thread_id=cl.context.session.thread_id))
+    cl.user_session.set(
+        "stylist",
+        StylistSession(thread_id=cl.context.session.thread_id, user_id=signed_in_user_id()),
+    )
     cl.user_session.set("overrides", {})
     await cl.ChatSettings(panel_widgets()).send()
     notice = await cl.make_async(readiness_notice)()  # may open the Chroma store: a thread
@@ -104,7 +113,9 @@ async def resume(thread: ThreadDict) -> None:
     # thread's messages and elements come back from the data layer, the agent's memory from
     # its checkpoint (same thread id), the settings from the thread's metadata.
     values = stored_settings(thread)
-    cl.user_session.set("stylist", StylistSession(thread_id=thread["id"]))
+    cl.user_session.set(
+        "stylist", StylistSession(thread_id=thread["id"], user_id=signed_in_user_id())
+    )
     cl.user_session.set("overrides", overrides_from_panel(values))
     await cl.ChatSettings(restored_widgets(values)).send()
 

@@ -13,3 +13,7 @@ class StylistContext:
     max_steps: int = 8
     # Products per search for this chat; None falls back to settings.results_k.
     results_k: int | None = None
+    # The signed-in person this turn acts for (the app database's user id), or None for an
+    # anonymous chat (CLI, demo without accounts). Tools that read or write owned data
+    # (wardrobe, style profile) take it from here, never from the model's arguments.
+    user_id: str | None = None

@@ -99,8 +99,10 @@ class StylistSession:
         overrides: ProviderOverrides | dict[str, Any] | None = None,
         settings: StyleSettings | None = None,
         agent: StylistAgent | None = None,
+        user_id: str | None = None,
     ) -> None:
         self.thread_id = thread_id or uuid.uuid4().hex
+        self.user_id = user_id
         self.overrides = as_overrides(overrides) or ProviderOverrides()
         self._settings = settings
         self._agent = agent
@@ -168,6 +170,7 @@ class StylistSession:
             provider=provider,
             max_steps=self.settings.max_agent_steps,
             results_k=chat_overrides.results_k,
+            user_id=self.user_id,
         )
         started: set[str] = set()
         final_text = ""

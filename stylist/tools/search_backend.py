@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from langgraph.runtime import get_runtime
 
 from stylist.settings import get_settings
 from stylist.tools import services
 from stylist.tools.conversation import Constraints, enforce
+from stylist.tools.run_context import run_context_value
 from stylist.tools.understanding import read_request
 from stylist.vectorstore.filters import SearchFilters
 from stylist.vectorstore.outfit import complete_outfit
@@ -81,10 +81,7 @@ def search(
 
 def _chat_results_k() -> int | None:
     """The result count chosen in this chat's settings panel, when a graph run is under way."""
-    try:
-        return getattr(get_runtime().context, "results_k", None)
-    except RuntimeError:  # called outside a graph run (CLI, API)
-        return None
+    return run_context_value("results_k")
 
 
 def outfit(

@@ -45,6 +45,13 @@ async def header_login(headers: Mapping[str, str]) -> cl.User | None:
     return cl.User(identifier=name, metadata={"provider": "header"})
 
 
+def signed_in_user_id() -> str | None:
+    """The app database's id of this chat's signed-in user (owned data is keyed by it), or
+    None when the chat has no stored account."""
+    user = cl.user_session.get("user")
+    return str(user.id) if isinstance(user, PersistedUser) else None
+
+
 def account_is_known() -> bool:
     """Whether this chat's user is a stored one: Chainlit lets a validly signed cookie of a
     removed account through as a bare `User`, and the data layer refuses to recreate it."""
