@@ -114,3 +114,16 @@ def test_cli_without_an_index_says_how_to_build_it(tmp_path, monkeypatch):
     assert "No catalog has been ingested" in result.output
     assert "Traceback" not in result.output
     get_settings.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("spec", "trained"),
+    [("demo", True), ("packaged:lite0-minilm", True), ("hf-hub:someone/some-clip", False)],
+)
+def test_kagl_training_items_are_dropped_for_every_encoder_trained_here(world, spec, trained):
+    # A packaged encoder's projections are trained on this catalog's training split: its KAGL
+    # figure must not count queries whose items it learned (it read 0.84 instead of the
+    # held-out figure when they were kept).
+    from stylist.vectorstore.evaluation import _trained_here
+
+    assert _trained_here(world.model_copy(update={"encoder": spec}), None) is trained
