@@ -61,7 +61,7 @@ def same_name_disagreements(
     return result
 
 
-def nearest_neighbours(embeddings: np.ndarray, chunk: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+def nearest_neighbours(embeddings: np.ndarray, chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:
     """Each row's most similar other row (cosine) and that similarity, in chunks so the full
     similarity matrix never sits in memory."""
     x = np.asarray(embeddings, dtype=np.float32)

@@ -178,17 +178,18 @@ def test_the_page_says_which_models_each_install_uses():
 def test_same_name_duplicates_with_different_labels_are_counted_per_pair():
     items = pd.DataFrame(
         {
-            "id": [1, 2, 3, 4, 5, 6],
-            "productDisplayName": ["Blue Tee", "Blue Tee", "Blue Tee", "Red Cap", "Red Cap", "X"],
-            "season": ["Summer", "Summer", "Fall", "Winter", "Winter", "Fall"],
+            "id": [1, 2, 3, 4, 5, 6, 7],
+            "productDisplayName": ["Blue Tee"] * 3 + ["Red Cap"] * 3 + ["X"],
+            "season": ["Summer", "Summer", "Fall", "Winter", "Winter", "Winter", "Fall"],
         }
     )
     result = same_name_disagreements(items, ["season"])
-    assert (result["groups"], result["items"], result["pairs"]) == (2, 5, 4)
-    # Blue Tee: 3 pairs, 2 of them Summer/Fall; Red Cap: 1 agreeing pair.
+    assert (result["groups"], result["items"], result["pairs"]) == (2, 6, 6)
+    # Blue Tee: 3 pairs, 2 of them Summer/Fall; Red Cap: 3 agreeing pairs.
     season = result["attributes"]["season"]
-    assert season["disagreeing_pairs"] == 2 and season["share"] == 0.5
+    assert season["disagreeing_pairs"] == 2 and season["share"] == 0.333
     assert season["examples"][0]["name"] == "Blue Tee"
+    assert [i["id"] for i in season["examples"][0]["items"]] == [1, 2, 3]
 
 
 def test_near_identical_photos_with_different_labels_are_counted_once_per_pair():
