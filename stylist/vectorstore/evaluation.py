@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from stylist.models.encoder.packaged import is_packaged_spec
 from stylist.models.ranking import (
     QUERY_BATCH,
     RECALL_AT,
@@ -169,9 +170,10 @@ def _mean_of(per_task: dict, keys: Sequence[str]) -> dict[str, float]:
 
 
 def _trained_here(settings: StyleSettings, encoder) -> bool:
-    """The demo encoder and local checkpoints may have seen the training split's items."""
+    """The demo encoder, a packaged one (its projections learn from the training split) and
+    local checkpoints may have seen the training split's items."""
     spec = str(settings.encoder)
-    return spec == "demo" or Path(spec.split(":")[-1]).exists()
+    return spec == "demo" or is_packaged_spec(spec) or Path(spec.split(":")[-1]).exists()
 
 
 def load_ground_truth(directory: Path) -> dict[str, dict[str, list[int]]]:
