@@ -47,8 +47,8 @@ lint: setup
 	$(VENV)/bin/ruff format --check stylist tests bench chainlit_app.py
 
 eval-real: setup
-	@test -n "$(CATALOG)" || { echo "usage: make eval-real CATALOG=DIR (a folder with styles.csv and images/)"; exit 2; }
-	$(VENV)/bin/stylist eval-real --catalog $(CATALOG) $(if $(KAGL_GT),--kagl-gt $(KAGL_GT))
+	@test -n "$(CATALOG)" || { echo "usage: make eval-real CATALOG=DIR [KAGL_GT=DIR] [DATA_DIR=DIR] (CATALOG: a folder with styles.csv and images/)"; exit 2; }
+	$(VENV)/bin/stylist eval-real --catalog $(CATALOG) $(if $(KAGL_GT),--kagl-gt $(KAGL_GT)) $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 
 clean:
 	rm -rf .stylist .stylist-real .files .pytest_cache test-artifacts

@@ -61,11 +61,15 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=40)
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument(
+        "--encoder", default="demo", help="The encoder spec the data dir's heads were trained on."
+    )
     args = parser.parse_args()
 
     from stylist.realeval.bench import main as bench_main
 
     forwarded = ["--photos", str(args.photos), "--repeats", str(args.repeats)]
+    forwarded += ["--encoder", args.encoder]
     if args.threads:
         forwarded += ["--threads", str(args.threads)]
     if args.data_dir is not None:

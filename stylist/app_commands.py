@@ -80,10 +80,11 @@ def register(app: typer.Typer) -> None:
         from stylist.pipeline import (
             build_demo,
             build_from_catalog,
-            catalog_data_dir,
             check_catalog_dir,
             count_items,
             expected_seconds,
+            model_choice_env,
+            real_catalog_settings,
         )
         from stylist.settings import get_settings
         from stylist.wording import in_words
@@ -95,9 +96,8 @@ def register(app: typer.Typer) -> None:
             except ValueError as err:
                 typer.echo(str(err), err=True)
                 raise typer.Exit(2) from None
-            settings = settings.model_copy(
-                update={"data_dir": catalog_data_dir(settings.data_dir, catalog)}
-            )
+            # Its own data dir, and the real-catalog models unless the user chose others.
+            settings = real_catalog_settings(settings, catalog)
         app_file = chainlit_app_path()
         if not build_only:
             if not app_file.is_file():
@@ -150,6 +150,7 @@ def register(app: typer.Typer) -> None:
         _print_login(settings)
         command = chainlit_command(app_file, host, port)
         env = chainlit_env(settings.data_dir)  # resolves a relative data dir before the chdir
+        env.update(model_choice_env(settings))  # the chat loads the models this build made
         # Chainlit reads .chainlit/config.toml, chainlit.md and public/ from the working dir.
         os.chdir(app_file.parent)
         sys.stdout.flush()

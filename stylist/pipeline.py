@@ -35,6 +35,37 @@ ENCODER_IMAGE_PASSES = 48_000
 MIN_ENCODER_EPOCHS = 2
 
 
+# What a real catalog's install uses unless the environment (or .env) says otherwise, from the
+# real-catalog evaluation (docs/evaluation.md, "Which models each install uses"): the packaged
+# towers (ImageNet Lite0 + MiniLM) as the encoder, and the ImageNet-pretrained Lite0 CNN with the
+# colour branch as the tagger. The demo catalog keeps StyleSettings' own defaults (the small
+# demo encoder and heads, trained on its drawings in minutes).
+REAL_CATALOG_DEFAULTS: dict[str, str] = {
+    "encoder": "packaged:lite0-minilm",
+    "attribute_model": "cnn",
+}
+
+
+def real_catalog_settings(settings: StyleSettings, catalog_dir: Path) -> StyleSettings:
+    """The settings of a Kaggle-layout folder's install: its own data dir (catalog_data_dir),
+    and REAL_CATALOG_DEFAULTS for what the user did not set (STYLIST_ENCODER,
+    STYLIST_ATTRIBUTE_MODEL in the environment or .env, or given explicitly, win)."""
+    update: dict[str, Any] = {"data_dir": catalog_data_dir(settings.data_dir, catalog_dir)}
+    for name, value in REAL_CATALOG_DEFAULTS.items():
+        if name not in settings.model_fields_set:
+            update[name] = value
+    return settings.model_copy(update=update)
+
+
+def model_choice_env(settings: StyleSettings) -> dict[str, str]:
+    """The model choices as STYLIST_* variables, for a process started for this install (the
+    chat) to load what the build made."""
+    return {
+        "STYLIST_ENCODER": settings.encoder,
+        "STYLIST_ATTRIBUTE_MODEL": settings.attribute_model,
+    }
+
+
 def _stage(name: str, done: bool, run: Callable[[], object], log: Log) -> None:
     if done:
         log(f"✓ {name} (already built)")
@@ -99,8 +130,13 @@ def build_models(
     layout = InstallLayout.of(settings)
 
     def encoder() -> object:
+        from stylist.models.encoder.packaged import is_packaged_spec
+
         options = None
-        if budget.encoder_epochs is not None and not quick:
+        # The epoch budget is the demo encoder's; a packaged encoder's projections train on
+        # cached tower features with their own defaults (the towers' pass is the cost).
+        packaged = is_packaged_spec(settings.encoder)
+        if budget.encoder_epochs is not None and not quick and not packaged:
             options = EncoderTrainOptions.from_options(epochs=budget.encoder_epochs)
         return train_encoder(catalog, settings, quick=quick, progress=progress, options=options)
 
@@ -245,6 +281,9 @@ SECONDS_PER_1000_ITEMS: dict[str, float] = {
     "search index": 2.0,
 }
 ENCODER_SECONDS_PER_1000_PASSES = 3.75
+# The packaged encoder: its frozen towers over every item (~15 min for the 34,525-item real
+# catalog), then its projections on the cached features (about a minute).
+PACKAGED_ENCODER_SECONDS_PER_1000_ITEMS = 28.0
 # Quick builds (tests, --quick) take seconds whatever the catalog.
 QUICK_SECONDS = 60.0
 
@@ -269,7 +308,11 @@ def expected_seconds(items: int, settings: StyleSettings, *, quick: bool = False
         "search index": not layout.index_present(),
     }
     seconds = sum(SECONDS_PER_1000_ITEMS[s] * items / 1000 for s, todo in stages.items() if todo)
-    if not layout.encoder_present():
+    from stylist.models.encoder.packaged import is_packaged_spec
+
+    if not layout.encoder_present() and is_packaged_spec(settings.encoder):
+        seconds += PACKAGED_ENCODER_SECONDS_PER_1000_ITEMS * items / 1000
+    elif not layout.encoder_present():
         train_items = items * (1 - settings.test_fraction)
         epochs = TrainingBudget.for_catalog(round(train_items)).encoder_epochs or 20
         seconds += ENCODER_SECONDS_PER_1000_PASSES * epochs * train_items / 1000

@@ -554,6 +554,16 @@ def train_cnn(
         for a in ATTRIBUTES
     }
 
+    state_meta = {
+        "config": config.model_dump(),
+        "labels": label_maps,
+        "train_ids": [int(i) for i in train_items["id"]],
+    }
+    if resume:
+        finished = _finished_cnn(settings, state_meta, len(catalog), say)
+        if finished is not None:
+            return finished_report(finished, catalog, settings, progress, say)
+
     started = time.perf_counter()
     pixels = decode_images(
         train_items["image"].tolist(), config.height, config.width, progress, config.fit
@@ -582,11 +592,7 @@ def train_cnn(
     best_score, best_state, first_epoch = -1.0, None, 0
 
     resume_path = InstallLayout.of(settings).cnn_resume_path
-    state_meta = {
-        "config": config.model_dump(),
-        "labels": label_maps,
-        "train_ids": [int(i) for i in train_items["id"]],
-    }
+
     if resume and resume_path.is_file():
         try:
             state = read_checkpoint(resume_path, RESUME_KIND, HOW_TO_MAKE_CNN)
@@ -687,6 +693,17 @@ def train_cnn(
             "state_dict": model.state_dict(),
             "validation_f1": best_score,
             "catalog_items": len(catalog),
+            # What a later call with resume=True compares to reuse this run instead of
+            # training again (see _finished_cnn).
+            "train_ids": state_meta["train_ids"],
+            "training": {
+                "train_items": len(fit_idx),
+                "validation_items": len(val_idx),
+                "validation_average_f1_per_epoch": val_history,
+                "best_validation_f1": best_score,
+                "train_seconds": train_seconds,
+                "history": history,
+            },
         },
         checkpoint,
     )
@@ -712,6 +729,93 @@ def train_cnn(
     )
     say(format_f1_table(report))
     return report
+
+
+def _finished_cnn(
+    settings: StyleSettings,
+    state_meta: Mapping[str, Any],
+    catalog_items: int,
+    say: Callable[[str], None],
+) -> dict[str, Any] | None:
+    """The finished checkpoint in models_dir when it is this very run (same configuration,
+    labels and training items), else None: a finished run leaves no resume state, so without
+    this check `resume=True` would train it all again.
+
+    A checkpoint written before the training ids were kept in it is matched on the number of
+    catalog items instead (the split is seeded, so the same catalog gives the same items)."""
+    path = InstallLayout.of(settings).cnn_path
+    if not path.is_file():
+        return None
+    try:
+        payload = read_checkpoint(path, CNN_KIND, HOW_TO_MAKE_CNN)
+        # Read back through today's CNNConfig, so a field added since (with its default) does
+        # not make an identical run look different.
+        config = read_config(payload, CNNConfig, CNN_KIND, path, HOW_TO_MAKE_CNN).model_dump()
+    except ModelMissing:
+        return None
+    same_run = config == state_meta["config"] and payload.get("labels") == state_meta["labels"]
+    if "train_ids" in payload:
+        same_run = same_run and payload["train_ids"] == state_meta["train_ids"]
+    else:
+        same_run = same_run and payload.get("catalog_items") == catalog_items
+    if not same_run:
+        return None
+    say(f"The CNN in {path.name} is a finished run of this configuration; evaluating it only.")
+    return {**payload, "path": path}
+
+
+def finished_report(
+    payload: Mapping[str, Any],
+    catalog: Catalog,
+    settings: StyleSettings,
+    progress: bool,
+    say: Callable[[str], None],
+) -> dict[str, Any]:
+    """Evaluate a finished checkpoint on the test split (the report train_cnn would write),
+    with the training figures it kept, or those of the report its own run wrote."""
+    path = Path(payload["path"])
+    tagger = load_cnn_tagger(path, settings, catalog)
+    training = dict(payload.get("training") or {})
+    if not training:  # an older checkpoint: its run's report holds the training figures
+        earlier = read_json_report(settings.reports_dir / f"{REPORT_NAME}.json")
+        if earlier.get("checkpoint") == str(path):
+            training = {
+                k: earlier[k]
+                for k in (
+                    "train_items",
+                    "validation_items",
+                    "validation_average_f1_per_epoch",
+                    "best_validation_f1",
+                    "train_seconds",
+                    "history",
+                )
+                if k in earlier
+            }
+    history = training.pop("history", None)
+    report = evaluate_cnn(
+        tagger,
+        catalog,
+        settings,
+        progress=progress,
+        history=history,
+        extra={
+            "config": payload["config"],
+            "checkpoint": str(path),
+            "reused_checkpoint": True,
+            **training,
+        },
+    )
+    say(format_f1_table(report))
+    return report
+
+
+def read_json_report(path: Path) -> dict[str, Any]:
+    """A report JSON, or {} when it is missing or unreadable (it only adds figures)."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def evaluate_cnn(

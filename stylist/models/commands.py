@@ -142,10 +142,14 @@ def register(app: typer.Typer, train_app: typer.Typer, eval_app: typer.Typer) ->
             None, min=0, help="First steps with BatchNorm on its ImageNet statistics."
         ),
         fresh: bool = typer.Option(
-            False, "--fresh", help="Ignore an interrupted run's state and start afresh."
+            False,
+            "--fresh",
+            help="Train afresh, ignoring an interrupted run's state and a finished run of the "
+            "same options (which is otherwise evaluated, not trained again).",
         ),
     ) -> None:
-        """Train the multi-task CNN on pixels; an interrupted run continues where it stopped."""
+        """Train the multi-task CNN on pixels; an interrupted run continues where it stopped, a
+        finished run of the same options is evaluated again instead of retrained."""
         from stylist.models.cnn import train_cnn
 
         def job() -> dict[str, Any]:

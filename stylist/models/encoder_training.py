@@ -244,7 +244,9 @@ def train_encoder(
                 f"{settings.encoder} trains with PackagedTrainOptions, not {type(options).__name__}."
             )
         packaged = options or (PackagedTrainOptions.quick() if quick else None)
-        return train_packaged_encoder(catalog, settings, options=packaged, progress=progress)
+        return train_packaged_encoder(
+            catalog, settings, options=packaged, progress=progress, resume=resume
+        )
     options = options or (EncoderTrainOptions.quick() if quick else EncoderTrainOptions())
     if len(catalog.train) < 2 or len(catalog.test) < 1:
         raise ValueError("The encoder needs at least 2 training items and 1 held-out item.")

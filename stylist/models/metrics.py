@@ -3,6 +3,7 @@ files every attribute model writes, and the k-shot episodes of the few-shot eval
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -99,6 +100,7 @@ def write_attribute_report(
         "reference_weighted_f1": {**REFERENCE_WEIGHTED_F1, "average": REFERENCE_AVERAGE_F1},
         "test_items": len(next(iter(y_true.values()))) if y_true else 0,
         "classes": {a: len(label_maps[a]) for a in per_attribute},
+        "top_confusions": {a: top_confusions(y_true[a], y_pred[a]) for a in per_attribute},
         **(dict(extra) if extra else {}),
     }
     if history:
@@ -107,6 +109,21 @@ def write_attribute_report(
     report["files"] = {k: str(v) for k, v in files.items()}
     reporting.write_json(report, files["json"])
     return report
+
+
+def top_confusions(
+    y_true: Sequence[str], y_pred: Sequence[str], limit: int = 8
+) -> list[dict[str, object]]:
+    """The most frequent mistakes (true label, predicted label), commonest first, each with
+    its count and its share of the true label's items: the confusion matrix's largest
+    off-diagonal cells, as a table a page can print."""
+    pairs = [(str(t), str(p)) for t, p in zip(y_true, y_pred, strict=True)]
+    totals = Counter(t for t, _ in pairs)
+    mistakes = Counter((t, p) for t, p in pairs if t != p)
+    return [
+        {"true": t, "predicted": p, "count": n, "share_of_true": round(n / totals[t], 3)}
+        for (t, p), n in mistakes.most_common(limit)
+    ]
 
 
 def format_f1_table(report: Mapping[str, object]) -> str:

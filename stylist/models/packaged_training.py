@@ -13,6 +13,8 @@ on the catalog's training split only. The held-out report is the same text → i
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import time
 from typing import Any
@@ -25,6 +27,7 @@ from tqdm import tqdm
 
 from stylist.catalog.schema import ATTRIBUTES
 from stylist.catalog.store import Catalog
+from stylist.layout import ENCODER_CONFIG_FILE, ENCODER_WEIGHTS_FILE
 from stylist.models import reporting
 from stylist.models.configs import TrainingConfig
 from stylist.models.contrastive import (
@@ -155,20 +158,59 @@ def _set_train_mode(model: nn.Module, on: bool) -> None:
         model.text.proj.train()
 
 
+def _training_ids_digest(catalog: Catalog) -> str:
+    """Identifies the training items (ids, names, pictures) a run learned from."""
+    train = catalog.train[["id", "productDisplayName", "image"]]
+    return hashlib.sha256(train.to_csv(index=False).encode()).hexdigest()[:16]
+
+
+def finished_packaged_run(
+    name: str, catalog: Catalog, settings: StyleSettings, options: PackagedTrainOptions
+) -> dict[str, Any] | None:
+    """The report of the saved packaged encoder NAME when it is a finished run of `options` on
+    this catalog's training items, else None (then it is trained again)."""
+    directory = packaged_dir(name, settings)
+    report_file = settings.reports_dir / "encoder" / "training.json"
+    try:
+        saved = json.loads((directory / ENCODER_CONFIG_FILE).read_text()).get("metadata") or {}
+        report = json.loads(report_file.read_text())
+    except (OSError, ValueError, AttributeError):
+        return None
+    same = (
+        saved.get("options") == options.model_dump()
+        and saved.get("training_items") == _training_ids_digest(catalog)
+        and report.get("options") == options.model_dump()
+        and report.get("model_name") == SPEC_PREFIX + name
+        and (directory / ENCODER_WEIGHTS_FILE).is_file()
+    )
+    if not same:
+        return None
+    return {**report, "reused": True}
+
+
 def train_packaged_encoder(
     catalog: Catalog,
     settings: StyleSettings,
     *,
     options: PackagedTrainOptions | None = None,
     progress: bool = True,
+    resume: bool = False,
 ) -> dict[str, Any]:
     """Train the projections of the packaged encoder settings.encoder names, save it to
-    models_dir/encoder-packaged/NAME, and report like the demo encoder's trainer."""
+    models_dir/encoder-packaged/NAME, and report like the demo encoder's trainer.
+
+    `resume=True`: a finished run of the same options on the same training items (the saved
+    encoder's metadata and its report say so) is kept, and its report returned, instead of
+    training again."""
     options = options or PackagedTrainOptions()
     if len(catalog.train) < 2 or len(catalog.test) < 1:
         raise ValueError("The encoder needs at least 2 training items and 1 held-out item.")
     started = time.perf_counter()
     name = settings.encoder.removeprefix(SPEC_PREFIX).strip()
+    if resume:
+        finished = finished_packaged_run(name, catalog, settings, options)
+        if finished is not None:
+            return finished
     encoder = build_packaged_encoder(
         name,
         image_size=options.image_size,
@@ -276,6 +318,7 @@ def train_packaged_encoder(
     metadata = {
         "options": options.model_dump(),
         "trained_on_items": int(n),
+        "training_items": _training_ids_digest(catalog),
         "train_seconds": round(train_seconds, 1),
     }
     save_encoder(encoder, out_dir, metadata=metadata)

@@ -23,7 +23,7 @@ from stylist.catalog.store import Catalog
 from stylist.latency import latency_summary
 from stylist.layout import InstallLayout
 from stylist.models.cnn import build_backbone, load_cnn_tagger
-from stylist.models.errors import EncoderUnavailable, ModelMissing
+from stylist.models.errors import EncoderUnavailable, ModelMissing, PretrainedUnavailable
 from stylist.models.heads import load_heads_tagger
 from stylist.settings import StyleSettings, get_settings
 
@@ -123,11 +123,10 @@ def _bench_heads(
         baseline = _latency(lambda _i: encoder.model.encode_image(x), repeats)
     tagged = _latency(lambda i: tagger.predict([photos[i % len(photos)]]), repeats)
     vision = (encoder.model_cfg or {}).get("vision_cfg") or {}
-    arch = (
-        f"ViT {vision.get('layers')}x{vision.get('width')}"
-        if vision.get("width")
-        else encoder.model_name
-    )
+    if vision.get("width"):
+        arch = f"ViT {vision.get('layers')}x{vision.get('width')}"
+    else:
+        arch = encoder.spec if encoder.spec.startswith("packaged:") else encoder.model_name
     return {
         "model": f"encoder ({arch}) + attribute heads",
         "input": [height, width],
@@ -141,6 +140,45 @@ def _bench_heads(
         "tag_one_photo": tagged,
         "baseline": {
             "what": f"bare image-tower forward on one ready {height}x{width} tensor",
+            **baseline,
+        },
+        "overhead_p50_ms": round(tagged["p50_ms"] - baseline["p50_ms"], 2),
+        "batch": _throughput(tagger.predict, photos, batch_size),
+    }
+
+
+def _bench_combined(
+    settings: StyleSettings, photos: Sequence[Path], repeats: int, batch_size: int
+) -> dict[str, Any]:
+    """The real-photo tagger (packaged ImageNet Lite0 + the garment's colour) mixed with the
+    catalog-trained CNN, as `STYLIST_REAL_PHOTO_TAGGER=on` serves it."""
+    from stylist.models.combined_tagger import CombinedTagger
+    from stylist.models.imagenet_tags import CatalogVocabulary, ImageNetTagger
+    from stylist.models.taggers import PHOTO_RELIABILITY
+
+    path = InstallLayout.of(settings).cnn_path
+    gc.collect()
+    before = _rss_mb()
+    cnn = load_cnn_tagger(path, settings)
+    vocabulary = CatalogVocabulary.from_items(Catalog.load(settings).items)
+    tagger = CombinedTagger(cnn, ImageNetTagger(vocabulary), PHOTO_RELIABILITY)
+    loaded = _rss_mb() - before
+    network = tagger.photo.network.network
+    params, megabytes = _module_mb(cnn.model, network)
+    size = tagger.photo.network.preprocess.size
+    x = torch.rand(1, 3, size, size)
+    with torch.inference_mode():
+        baseline = _latency(lambda _i: network(x), repeats)
+    tagged = _latency(lambda i: tagger.predict([photos[i % len(photos)]]), repeats)
+    return {
+        "model": f"combined: CNN ({' + '.join(cnn.model.routing)}) + ImageNet Lite0 real-photo tagger",
+        "input": [size, size],
+        "params": params,
+        "weights_mb": megabytes,
+        "rss_increase_on_load_mb": round(loaded, 1),
+        "tag_one_photo": tagged,
+        "baseline": {
+            "what": f"bare ImageNet Lite0 forward on one ready {size}x{size} tensor",
             **baseline,
         },
         "overhead_p50_ms": round(tagged["p50_ms"] - baseline["p50_ms"], 2),
@@ -173,10 +211,14 @@ def bench_tagging(
         "rss_start_mb": round(_rss_mb(), 1),
         "taggers": {},
     }
-    for name, bench in (("cnn", _bench_cnn), ("heads", _bench_heads)):
+    for name, bench in (
+        ("cnn", _bench_cnn),
+        ("heads", _bench_heads),
+        ("combined", _bench_combined),
+    ):
         try:
             result["taggers"][name] = bench(settings, photos, repeats, batch_size)
-        except (ModelMissing, EncoderUnavailable) as err:
+        except (ModelMissing, EncoderUnavailable, PretrainedUnavailable) as err:
             result["taggers"][name] = {"skipped": str(err)}
     result["rss_end_mb"] = round(_rss_mb(), 1)
     return result
@@ -204,11 +246,14 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--photos", type=int, default=40, help="Held-out photos to tag.")
     parser.add_argument("--repeats", type=int, default=30, help="Timed calls per tagger.")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads.")
+    parser.add_argument(
+        "--encoder", default="demo", help="The encoder spec the heads were trained on (demo)."
+    )
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     settings = get_settings().model_copy(
-        update={"data_dir": args.data_dir.resolve(), "encoder": "demo"}
+        update={"data_dir": args.data_dir.resolve(), "encoder": args.encoder}
     )
     photos = Catalog.load(settings).test["image"].tolist()[: max(1, args.photos)]
     torch.zeros(1).sum()  # torch's own lazy start-up is not the models' memory

@@ -2,7 +2,8 @@
 
 A preset names the configuration of every trainer for one kind of run ("real": the full real
 catalog in 60 minutes on 2 CPU cores; "smoke": 1 epoch each on a few thousand items; "quick":
-tiny models for tests) and the minutes each stage is expected to take. Only the two long
+tiny models for tests), the encoder spec the run uses, and the minutes each stage is expected
+to take. Only the two long
 trainers (CNN, encoder) change with the budget: their epochs scale with the minutes left once
 the fixed-cost stages are paid for.
 """
@@ -25,6 +26,7 @@ STAGES: tuple[str, ...] = (
     "fewshot",
     "index",
     "search",
+    "labelnoise",
     "bench",
 )
 # What each stage reads: a stage is redone when one of these was redone (see state.py).
@@ -36,6 +38,7 @@ DEPENDS_ON: dict[str, tuple[str, ...]] = {
     "fewshot": ("encoder",),
     "index": ("encoder",),
     "search": ("index",),
+    "labelnoise": ("encoder",),
     "bench": ("cnn", "heads"),
 }
 
@@ -53,6 +56,9 @@ class RunPreset:
     stage_options: dict[str, dict[str, Any]]
     scalable: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # The encoder spec of the run (StyleSettings.encoder): "demo" (trained from scratch here)
+    # or a packaged one such as "packaged:lite0-minilm"; index, heads, few-shot and search use it.
+    encoder: str = "demo"
 
     def options(self, stage: str) -> dict[str, Any]:
         """The stage's options without the "_comment" keys (they document the JSON only)."""
@@ -100,6 +106,7 @@ def load_preset(name_or_path: str) -> RunPreset:
         expected_minutes={k: float(v) for k, v in data["expected_minutes"].items()},
         stage_options={s: dict(data.get(s) or {}) for s in STAGES},
         scalable=dict(data.get("scalable") or {}),
+        encoder=str(data.get("encoder_spec") or "demo"),
     )
 
 

@@ -50,10 +50,12 @@ def register(app: typer.Typer) -> None:
             [], "--redo", help="Run this stage again even if it finished (repeatable)."
         ),
     ) -> None:
-        """Train and evaluate everything on a real catalog and write docs/evaluation.md.
+        """Train (or reuse) and evaluate the preset's models on a real catalog and write
+        docs/evaluation.md.
 
         Resumable: run the same command again after a stop and finished stages are skipped
-        (the CNN and encoder also continue from their last finished epoch).
+        (the CNN and encoder also continue from their last finished epoch). A CNN or packaged
+        encoder the data dir already holds for the same options is evaluated, not retrained.
         """
         from stylist.catalog.loader import CatalogError
         from stylist.catalog.store import CatalogMissing

@@ -1,10 +1,12 @@
-"""`stylist eval-real`: ingest a real catalog into its own data dir, train what can be trained
-without pretrained weights, evaluate it, benchmark tagging, and write docs/evaluation.md.
+"""`stylist eval-real`: ingest a real catalog into its own data dir, train (or reuse) the models
+the preset names, evaluate them, benchmark tagging, and write docs/evaluation.md.
 
 Resumable at two levels. Stage level: data_dir/realeval/state.json records each finished stage
 with its key, time and results, so a re-run skips it. Epoch level: the CNN and encoder
 trainers keep their own resume checkpoints, so a stage stopped mid-training continues from its
-last finished epoch.
+last finished epoch. Finished models: a CNN or packaged encoder already trained in the data dir
+with the same configuration on the same training items (e.g. by `stylist train cnn` with the
+preset's options) is evaluated, not trained again.
 """
 
 from __future__ import annotations
@@ -56,15 +58,17 @@ def check_kagl_gt(kagl_gt: Path | None) -> Path | None:
     return kagl_gt.resolve()
 
 
-def real_settings(data_dir: Path, base: StyleSettings | None = None) -> StyleSettings:
-    """The user's settings with their own data dir and the from-scratch ("demo") encoder: the
-    demo installation in .stylist is never touched, and no pretrained weights are needed.
+def real_settings(
+    data_dir: Path, base: StyleSettings | None = None, encoder: str = "demo"
+) -> StyleSettings:
+    """The user's settings with their own data dir and the preset's encoder (the packaged
+    towers for the real preset): the demo installation in .stylist is never touched.
     The index is always the embedded Chroma in that data dir: on a configured Chroma server the
     run would replace the demo's collection (same name, another encoder)."""
     base = base or get_settings()
     update = {
         "data_dir": Path(data_dir).expanduser().resolve(),
-        "encoder": "demo",
+        "encoder": encoder,
         "chroma_url": None,
     }
     return base.model_copy(update=update)
@@ -94,7 +98,7 @@ def run_real_eval(
             f"{', '.join(unknown)} is not a stage; the stages are {', '.join(STAGES)}."
         )
     run_preset = fit_to_budget(load_preset(preset), budget_minutes)
-    settings = real_settings(data_dir, settings)
+    settings = real_settings(data_dir, settings, run_preset.encoder)
     state_dir = settings.data_dir / "realeval"
     state_dir.mkdir(parents=True, exist_ok=True)
     state = RunState(state_dir / STATE_FILE) if restart else RunState.load(state_dir / STATE_FILE)
@@ -145,6 +149,7 @@ def _run_facts(ctx: RunContext) -> dict[str, Any]:
         "data_dir": str(ctx.settings.data_dir),
         "kagl_gt": str(ctx.kagl_gt) if ctx.kagl_gt else None,
         "preset": ctx.preset.name,
+        "encoder": ctx.settings.encoder,
         "budget_minutes": ctx.preset.budget_minutes,
         "expected_minutes": ctx.preset.expected_minutes,
         "budget_notes": ctx.preset.notes,

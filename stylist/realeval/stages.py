@@ -1,5 +1,6 @@
 """The stages of a real-catalog evaluation, each a thin call into the trainer or evaluator that
-`stylist ingest / train / index / eval` use, returning the compact results the report needs.
+`stylist ingest / train / index / eval` use (plus the catalog's own label-noise count),
+returning the compact results the report needs.
 
 Nothing here trains or measures anything itself: a figure in docs/evaluation.md is the same
 figure `stylist eval ...` prints for that data dir.
@@ -18,12 +19,16 @@ from typing import TYPE_CHECKING, Any
 from stylist.catalog.schema import ATTRIBUTES, OTHER
 from stylist.catalog.store import Catalog, ingest
 from stylist.models.cnn import train_cnn
-from stylist.models.encoder import register_model_configs
+from stylist.models.embeddings import embed_catalog
+from stylist.models.encoder import get_encoder, register_model_configs
+from stylist.models.encoder.packaged import is_packaged_spec
 from stylist.models.encoder_training import EncoderTrainOptions, train_encoder
 from stylist.models.fewshot import train_fewshot
 from stylist.models.heads import train_attribute_heads
+from stylist.models.packaged_training import PackagedTrainOptions
 from stylist.models.reporting import write_json
 from stylist.realeval.budget import RunPreset
+from stylist.realeval.label_noise import near_duplicate_disagreements, same_name_disagreements
 from stylist.settings import StyleSettings
 from stylist.vectorstore.errors import EncoderMismatch
 from stylist.vectorstore.evaluation import evaluate_search
@@ -83,6 +88,8 @@ def stage_inputs(ctx: RunContext, stage: str) -> dict[str, Any]:
             test_fraction=ctx.settings.test_fraction,
             min_class_count=ctx.settings.min_class_count,
         )
+    if stage == "encoder":
+        options["encoder_spec"] = ctx.preset.encoder
     if stage == "search":
         options["kagl_gt"] = str(ctx.kagl_gt.resolve()) if ctx.kagl_gt else None
     return options
@@ -153,6 +160,7 @@ def _classifier_metrics(report: dict[str, Any]) -> dict[str, Any]:
         "accuracy": report["accuracy"],
         "test_items": report.get("test_items"),
         "classes": report.get("classes"),
+        "top_confusions": report.get("top_confusions"),
         "files": _files(report),
     }
 
@@ -171,6 +179,7 @@ def run_cnn(ctx: RunContext) -> dict[str, Any]:
     config = report.get("config", {})
     return {
         **_classifier_metrics(report),
+        "reused_checkpoint": bool(report.get("reused_checkpoint")),
         "config": {
             k: config.get(k)
             for k in (
@@ -182,6 +191,11 @@ def run_cnn(ctx: RunContext) -> dict[str, Any]:
                 "lr",
                 "loss",
                 "label_smoothing",
+                "pretrained",
+                "colour_features",
+                "class_weighted",
+                "head_lr",
+                "fit",
             )
         },
         "train_items": report.get("train_items"),
@@ -201,12 +215,22 @@ def register_encoder_configs() -> None:
 
 
 def run_encoder(ctx: RunContext) -> dict[str, Any]:
-
-    register_encoder_configs()
-    base = EncoderTrainOptions.quick() if ctx.preset.quick else EncoderTrainOptions()
+    """Train the run's encoder: the demo one from scratch, or a packaged one's projections (a
+    finished packaged run of the same options on the same items is reused)."""
+    if is_packaged_spec(ctx.settings.encoder):
+        base = PackagedTrainOptions.quick() if ctx.preset.quick else PackagedTrainOptions()
+    else:
+        register_encoder_configs()
+        base = EncoderTrainOptions.quick() if ctx.preset.quick else EncoderTrainOptions()
     options = base.updated(**ctx.preset.options("encoder"))
-    results = train_encoder(ctx.catalog(), ctx.settings, progress=ctx.progress, options=options)
+    results = train_encoder(
+        ctx.catalog(), ctx.settings, progress=ctx.progress, options=options, resume=True
+    )
+    if results.get("reused"):
+        ctx.log("  the packaged encoder in the data dir is a finished run of these options: kept")
     return {
+        "reused": bool(results.get("reused")),
+        "tower_feature_seconds": results.get("tower_feature_seconds"),
         "model_name": results.get("model_name"),
         "params": results.get("params"),
         "spec": results.get("spec"),
@@ -214,7 +238,7 @@ def run_encoder(ctx: RunContext) -> dict[str, Any]:
         "options": {
             k: v
             for k, v in (results.get("options") or {}).items()
-            if k in ("epochs", "batch_size", "lr", "aux_weight", "field_caption_prob")
+            if k in ("epochs", "batch_size", "lr", "aux_weight", "field_caption_prob", "image_size")
         },
         "before": results.get("before"),
         "after": results.get("after"),
@@ -298,6 +322,28 @@ def run_search(ctx: RunContext) -> dict[str, Any]:
     }
 
 
+def run_labelnoise(ctx: RunContext) -> dict[str, Any]:
+    """Disagreeing duplicates in the catalog (label_noise): same name, or near-identical photo
+    embeddings from the run's encoder (the catalog embeddings the index stage used)."""
+    options = ctx.preset.options("labelnoise")
+    attributes = list(options.get("attributes") or ATTRIBUTES)
+    examples = int(options.get("examples", 5))
+    catalog = ctx.catalog()
+    embeddings = embed_catalog(
+        catalog, get_encoder(ctx.settings), ctx.progress, settings=ctx.settings
+    )
+    return {
+        "same_name": same_name_disagreements(catalog.items, attributes, examples),
+        "near_duplicate_photos": near_duplicate_disagreements(
+            catalog.items,
+            embeddings.image,
+            attributes,
+            min_cosine=float(options.get("min_cosine", 0.98)),
+            examples=examples,
+        ),
+    }
+
+
 def run_bench(ctx: RunContext) -> dict[str, Any]:
     """The tagging benchmark in a fresh process (see bench.main: memory figures need one)."""
     import json
@@ -319,6 +365,8 @@ def run_bench(ctx: RunContext) -> dict[str, Any]:
         str(int(options.get("repeats", 30))),
         "--threads",
         str(torch.get_num_threads()),
+        "--encoder",
+        ctx.settings.encoder,
     ]
     ctx.log("  " + " ".join(command[2:]))
     done = subprocess.run(command, capture_output=True, text=True)
@@ -338,6 +386,7 @@ RUNNERS: dict[str, Callable[[RunContext], dict[str, Any]]] = {
     "fewshot": run_fewshot,
     "index": run_index,
     "search": run_search,
+    "labelnoise": run_labelnoise,
     "bench": run_bench,
 }
 

@@ -1,5 +1,6 @@
-"""Fixtures: a tiny catalog with its ground truth, and one full `eval-real` run with the quick
-preset, shared by the tests that only read its results."""
+"""Fixtures: a tiny catalog with its ground truth, and one full `eval-real` run with the smoke
+preset (the real run's pretrained models, 1 CNN epoch), shared by the tests that only read its
+results."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ def tiny_catalog(tmp_path_factory) -> tuple[Path, Path]:
 
 @pytest.fixture(scope="session")
 def real_run(tiny_catalog, tmp_path_factory) -> RealRun:
-    """One complete quick `eval-real` run (every stage, the report, the plots)."""
+    """One complete smoke `eval-real` run (every stage, the report, the plots)."""
     import torch
 
     from stylist.realeval.runner import run_real_eval
@@ -33,7 +34,7 @@ def real_run(tiny_catalog, tmp_path_factory) -> RealRun:
         catalog_dir,
         data_dir=run.data_dir,
         kagl_gt=kagl_gt,
-        preset="quick",
+        preset="smoke",
         docs_dir=run.docs_dir,
         settings=quick_settings(),
         progress=False,

@@ -25,6 +25,28 @@ def test_real_preset_fits_its_budget_and_keeps_its_epochs_at_60_minutes():
     assert preset.options("cnn")["epochs"] >= 1 and "_comment" not in preset.options("cnn")
 
 
+def test_real_preset_is_the_pretrained_run_the_cli_trains():
+    """The cnn stage reuses the checkpoint of `stylist train cnn --backbone efficientnet_lite0
+    --pretrained --colour-features` only if the preset's options make the very same config."""
+    from stylist.catalog.schema import ATTRIBUTES
+    from stylist.models.cnn import CNNConfig, with_recipe
+
+    preset = load_preset("real")
+    assert preset.encoder == "packaged:lite0-minilm"
+    # What the CLI's options become (stylist/models/commands.py, its defaults for the rest).
+    cli = {
+        "colour_features": True,
+        "routing": {"efficientnet_lite0": list(ATTRIBUTES)},
+        "class_weighted": True,
+        "augment": True,
+        "pretrained": True,
+    }
+    ours = CNNConfig.from_options(**with_recipe(preset.options("cnn")))
+    assert ours == CNNConfig.from_options(**with_recipe(cli))
+    assert (ours.epochs, ours.height, ours.batch_size, ours.head_lr) == (4, 128, 96, 3e-3)
+    assert ours.colour_features and ours.pretrained
+
+
 def test_a_smaller_budget_trains_fewer_epochs_and_says_so():
     preset = load_preset("real")
     fitted = fit_to_budget(preset, 40)
@@ -278,7 +300,7 @@ def test_the_template_renders_the_runs_figures_into_the_page():
     assert page.startswith("# Evaluation on a real catalog")
     assert "`fashion-small` — 4,300 items (3,440 for training,\n860 held out" in page
     assert "stratified on article type, seed 7)" in page
-    assert "| gender | 0.92 | 0.931 | +0.011 |" in page  # the F1 table
+    assert "| gender | 0.92 | 0.92 | 0.931 | +0.011 |" in page  # the F1 table
     assert "falls short by 0.238 on baseColour (0.612 vs 0.85)" in page  # the verdict
     # Each shortfall stands beside the catalog's figures for it, with no canned cause.
     assert "- **baseColour** (−0.238): 6 classes scored; TopbaseColour alone is 43%" in page
