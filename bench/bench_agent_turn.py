@@ -1,15 +1,22 @@
 """Per-turn agent overhead: everything in a chat turn except tool compute and LLM latency.
 
-Plays the multi-turn conversation scripts (tests/agent/conversation_scripts.py, the text turns) through
-`StylistSession` with the offline stylist on a demo installation, and times per turn:
+Plays the text turns of the multi-turn conversation scripts (tests/agent/conversation_scripts.py)
+through `StylistSession` with the offline stylist on a demo installation, and times per turn:
 - `turn`: the whole turn (graph, checkpoint, state nodes, planning, composing, tools);
-- `tools`: the tools' compute (catalog search, outfit completion, photo tagging), timed inside
-  the tools' calls into the layers below;
-- `understanding`: reading the message (`stylist.language.understand`, the sentence encoder's
-  per-text cache cleared before every turn, so each message is read from scratch);
+- `tools`: the bodies of the tools the graph called (filters, search, outfit, tagging, cards),
+  each tool function wrapped where the graph calls it;
+- `understanding`: the read node's reading of the message (`conversation.read_message`: the
+  catalog's words and `stylist.language.understand`), wall and CPU time; the sentence encoder's
+  per-text cache is cleared before every turn, so each message is read from scratch;
+- `minilm`: the part of `understanding` spent inside the MiniLM model call (wall and CPU), and
+  how many texts it encoded (every turn must encode at least its own message, or the figure is not a reading);
 - `overhead` = turn − tools (the offline stylist has no LLM latency; its planning counts).
 The same turns run again with understanding switched off (the rule-based planner), in the same
-run, as the baseline: `understanding_adds_ms_p50` compares the two overheads.
+run, as the baseline: `understanding_adds_p50_ms` compares the two overheads.
+
+Each mode runs in its own child process started on the built installation, so no cache of the
+build (or of the other mode) is measured. A child refuses to report when its turns did not do
+the work the figures name (no catalog reached, no tool called, no message read).
 
     python bench/bench_agent_turn.py                    # builds a quick demo world in a temp dir
     python bench/bench_agent_turn.py --data-dir DIR     # an existing demo installation
@@ -20,10 +27,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -33,61 +43,86 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "agent")]
 
+MODES = ("understanding", "rules")
+
 
 class Stopwatch:
-    """Sums the wall time spent in wrapped functions (re-entrant calls count once), and the CPU
-    time of the calling thread (the sentence encoder runs on one torch thread, in the caller's
-    thread), which a machine shared with other jobs inflates far less than wall time."""
+    """Sums the wall and CPU time spent in wrapped functions, per turn. Calls nested inside a
+    wrapped call count once (depth per thread: tools run in a worker thread, the read node in
+    another, the CPU clock is the calling thread's)."""
 
     def __init__(self) -> None:
         self.total = 0.0
         self.cpu = 0.0
-        self._depth = 0
+        self.calls = 0
+        self._local = threading.local()
+        self._lock = threading.Lock()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.total = self.cpu = 0.0
+            self.calls = 0
 
     def wrap(self, function):
+        @functools.wraps(function)  # keeps the signature LangChain inspects on a tool's func
         def timed(*args, **kwargs):
-            self._depth += 1
+            depth = getattr(self._local, "depth", 0)
+            self._local.depth = depth + 1
             start, cpu = time.perf_counter(), time.thread_time()
             try:
                 return function(*args, **kwargs)
             finally:
-                self._depth -= 1
-                if self._depth == 0:
-                    self.total += time.perf_counter() - start
-                    self.cpu += time.thread_time() - cpu
+                self._local.depth = depth
+                if depth == 0:
+                    with self._lock:
+                        self.total += time.perf_counter() - start
+                        self.cpu += time.thread_time() - cpu
+                        self.calls += 1
 
         return timed
 
 
-def instrument(tools: Stopwatch, understanding: Stopwatch, *, understand: bool) -> None:
-    from stylist.agent import conversation
-    from stylist.tools import catalog_tools, photo_tools, photos, search_backend
+TOOLS = Stopwatch()
+UNDERSTANDING = Stopwatch()
+MINILM = Stopwatch()
 
-    search_backend.search = tools.wrap(search_backend.search)
-    search_backend.outfit = tools.wrap(search_backend.outfit)
-    catalog_tools.predict_tags = tools.wrap(catalog_tools.predict_tags)
-    photo_tools.predict_tags = tools.wrap(photo_tools.predict_tags)
-    catalog_tools.photo_embedding = tools.wrap(catalog_tools.photo_embedding)
-    photos.photo_embedding = tools.wrap(photos.photo_embedding)
-    read = conversation.read_message
-    if understand:
-        conversation.read_message = understanding.wrap(read)
-    else:
+
+def instrument(mode: str) -> None:
+    """Wrap the tool bodies, the read node's reading and the MiniLM call where they are called."""
+    from stylist.agent import conversation
+    from stylist.tools import ALL_TOOLS
+
+    for tool in ALL_TOOLS:  # the graph is built from these objects; wrapped before it is built
+        tool.func = TOOLS.wrap(tool.func)
+    read = conversation.read_message  # read_node looks the name up on every turn
+    if mode == "understanding":
+        from stylist.language import get_sentence_encoder
+
+        encoder = get_sentence_encoder()
+        encoder.model.encode = MINILM.wrap(encoder.model.encode)
+        conversation.read_message = UNDERSTANDING.wrap(read)
+    else:  # the rule-based planner: the catalog's words only, no reading
         conversation.read_message = lambda text: (None, read("")[1])
 
 
-async def play(rounds: int) -> dict[str, list[float]]:
-    from conversation_scripts import SCRIPTS
+def _encoder_misses() -> int:
+    from stylist.language import get_sentence_encoder
+
+    return get_sentence_encoder().misses
+
+
+async def play(mode: str, rounds: int) -> dict[str, list[float]]:
+    from conversation_scripts import SCRIPTS, state_of
 
     from stylist.agent import StylistSession
     from stylist.language import get_sentence_encoder
 
-    times: dict[str, list[float]] = {
-        "turn": [],
-        "tools": [],
-        "understanding": [],
-        "understanding_cpu": [],
-    }
+    understand = mode == "understanding"
+    times: dict[str, list[float]] = {k: [] for k in ("turn", "tools", "tool_calls")}
+    if understand:
+        times.update(
+            {k: [] for k in ("understanding", "understanding_cpu", "minilm", "minilm_cpu", "texts")}
+        )
     warm = StylistSession()  # loads the catalog, models, index and encoder once, untimed
     await warm.acollect_turn("red dresses for women")
     await warm.aclose()
@@ -96,52 +131,90 @@ async def play(rounds: int) -> dict[str, list[float]]:
             session = StylistSession()
             for turn in script.turns:
                 if turn.photo or not isinstance(turn.text, str) or not turn.text:
-                    continue
-                try:
+                    continue  # photo turns time the photo's tagging; state-made texts need state
+                misses = 0
+                if understand:
                     get_sentence_encoder().clear_cache()
-                except Exception:  # noqa: BLE001 - no encoder in the baseline run
-                    pass
-                TOOLS.total = UNDERSTANDING.total = UNDERSTANDING.cpu = 0.0
+                    misses = _encoder_misses()
+                for watch in (TOOLS, UNDERSTANDING, MINILM):
+                    watch.reset()
                 start = time.perf_counter()
                 result = await session.acollect_turn(turn.text)
                 elapsed = time.perf_counter() - start
                 if result.error:
                     raise SystemExit(f"turn failed: {turn.text!r}: {result.error}")
+                if len(result.tool_calls) != TOOLS.calls:
+                    raise SystemExit(
+                        f"{turn.text!r}: {len(result.tool_calls)} tool calls, {TOOLS.calls} timed"
+                    )
                 times["turn"].append(elapsed)
                 times["tools"].append(TOOLS.total)
-                times["understanding"].append(UNDERSTANDING.total)
-                times["understanding_cpu"].append(UNDERSTANDING.cpu)
+                times["tool_calls"].append(TOOLS.calls)
+                if understand:
+                    state = await state_of(session)
+                    texts = _encoder_misses() - misses
+                    if not state.get("understanding") or UNDERSTANDING.calls != 1 or not texts:
+                        raise SystemExit(
+                            f"{turn.text!r} was not read by meaning (understanding "
+                            f"{bool(state.get('understanding'))}, {UNDERSTANDING.calls} readings, "
+                            f"{texts} texts encoded)"
+                        )
+                    times["understanding"].append(UNDERSTANDING.total)
+                    times["understanding_cpu"].append(UNDERSTANDING.cpu)
+                    times["minilm"].append(MINILM.total)
+                    times["minilm_cpu"].append(MINILM.cpu)
+                    times["texts"].append(texts)
             await session.aclose()
+    if not any(times["tool_calls"]):
+        raise SystemExit(f"{mode}: no turn called a tool; the catalog was not reached")
     return times
 
 
-TOOLS = Stopwatch()
-UNDERSTANDING = Stopwatch()
-
-
-def measure(understand: bool, rounds: int) -> dict:
+def measure(mode: str, rounds: int) -> dict:
     from stylist.latency import latency_summary
 
-    times = asyncio.run(play(rounds))
+    times = asyncio.run(play(mode, rounds))
     overhead = [t - s for t, s in zip(times["turn"], times["tools"], strict=True)]
     out = {
         "turns": len(times["turn"]),
+        "turns_with_tools": sum(1 for n in times["tool_calls"] if n),
         "turn": latency_summary(times["turn"]),
         "tools": latency_summary(times["tools"]),
         "overhead": latency_summary(overhead),
     }
-    if understand:
+    if mode == "understanding":
         out["understanding"] = latency_summary(times["understanding"])
         out["understanding_cpu"] = latency_summary(times["understanding_cpu"])
+        out["minilm"] = latency_summary(times["minilm"])
+        out["minilm_cpu"] = latency_summary(times["minilm_cpu"])
+        out["minilm_texts_per_turn_mean"] = round(sum(times["texts"]) / len(times["texts"]), 2)
     return out
+
+
+def run_child(mode: str, data_dir: Path, rounds: int) -> dict:
+    command = [sys.executable, __file__, "--mode", mode, "--data-dir", str(data_dir)]
+    done = subprocess.run(
+        [*command, "--rounds", str(rounds)], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"the {mode} run failed:\n{done.stderr.strip()[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, help="an installed demo world (else a quick one)")
     parser.add_argument("--rounds", type=int, default=2, help="passes over the scripts")
-    parser.add_argument("--baseline", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--mode", choices=MODES, help=argparse.SUPPRESS)  # a child process
     args = parser.parse_args()
+
+    if args.mode:
+        os.environ["STYLIST_DATA_DIR"] = str(args.data_dir)
+        os.environ.setdefault("STYLIST_MIN_CLASS_COUNT", "8")
+        os.environ["STYLIST_LLM_PROVIDER"] = "offline"
+        instrument(args.mode)
+        print(json.dumps(measure(args.mode, args.rounds)))
+        return
 
     data_dir = args.data_dir
     if data_dir is None:
@@ -149,39 +222,26 @@ def main() -> None:
         from stylist.settings import StyleSettings
 
         data_dir = Path(tempfile.mkdtemp(prefix="bench-agent-"))
-        os.environ["STYLIST_MIN_CLASS_COUNT"] = "8"
         settings = StyleSettings(data_dir=data_dir, min_class_count=8)
         build_demo(settings, n=400, quick=True, progress=False, log=lambda _m: None)
-    os.environ["STYLIST_DATA_DIR"] = str(data_dir)
-    os.environ.setdefault("STYLIST_MIN_CLASS_COUNT", "8")
-    os.environ["STYLIST_LLM_PROVIDER"] = "offline"
-
-    if args.baseline:  # a child process: the rule-based planner, no sentence encoder
-        instrument(TOOLS, UNDERSTANDING, understand=False)
-        print(json.dumps(measure(False, args.rounds)))
-        return
-    import subprocess
-
-    baseline = json.loads(
-        subprocess.run(
-            [sys.executable, __file__, "--baseline", "--data-dir", str(data_dir),
-             "--rounds", str(args.rounds)],
-            check=True, capture_output=True, text=True,
-        ).stdout.strip().splitlines()[-1]
-    )  # fmt: skip
-    instrument(TOOLS, UNDERSTANDING, understand=True)
-    with_understanding = measure(True, args.rounds)
+    baseline = run_child("rules", data_dir, args.rounds)
+    measured = run_child("understanding", data_dir, args.rounds)
     report = {
         "cpu_count": os.cpu_count(),
-        "with_understanding": with_understanding,
+        "data_dir": str(data_dir),
+        "with_understanding": measured,
         "rule_based_baseline": baseline,
         "load_average_1min": round(os.getloadavg()[0], 2),
-        "understanding_p50_ms": with_understanding["understanding"]["p50_ms"],
-        "understanding_cpu_p50_ms": with_understanding["understanding_cpu"]["p50_ms"],
+        "understanding_p50_ms": measured["understanding"]["p50_ms"],
+        "understanding_cpu_p50_ms": measured["understanding_cpu"]["p50_ms"],
+        "minilm_p50_ms": measured["minilm"]["p50_ms"],
+        "minilm_cpu_p50_ms": measured["minilm_cpu"]["p50_ms"],
+        "tools_p50_ms": measured["tools"]["p50_ms"],
+        "overhead_p50_ms": measured["overhead"]["p50_ms"],
         "understanding_adds_p50_ms": round(
-            with_understanding["overhead"]["p50_ms"] - baseline["overhead"]["p50_ms"], 2
+            measured["overhead"]["p50_ms"] - baseline["overhead"]["p50_ms"], 2
         ),
-        "target_p50_ms": 15,
+        "target_understanding_p50_ms": 15,
     }
     print(json.dumps(report, indent=2))
 

@@ -15,7 +15,19 @@ from stylist.catalog.schema import OTHER
 from stylist.tools.understanding import colour_partners
 from stylist.wording import in_words, plural
 
-OFFLINE_INTRO = "(Offline stylist — rule-based, no LLM.)"
+# The first words of every offline answer, so nobody mistakes it for an LLM. Messages are read
+# by meaning with the MiniLM sentence encoder; a message it could not read (no encoder wheel,
+# no catalog yet) falls back to keyword rules, and then the answer says so.
+OFFLINE_INTRO = (
+    "(Offline stylist — no LLM; I read your message by meaning with a small local model.)"
+)
+OFFLINE_INTRO_RULES = "(Offline stylist — no LLM; this message was read by keyword rules.)"
+
+
+def offline_intro(*, by_meaning: bool) -> str:
+    return OFFLINE_INTRO if by_meaning else OFFLINE_INTRO_RULES
+
+
 MAX_LISTED = 6
 
 _VERBS = {
@@ -147,8 +159,10 @@ def compose_answer(
     results: Sequence[ToolMessage], *, last_text: str = "", understood: str | None = None
 ) -> str:
     """The offline stylist's final answer from this turn's tool messages, after a line saying
-    what it understood (so a wrong reading is visible)."""
-    parts = [OFFLINE_INTRO + (f" Understood: {understood}." if understood else "")]
+    what it understood (so a wrong reading is visible); `understood` is None when the message
+    was not read by meaning (keyword rules)."""
+    intro = offline_intro(by_meaning=understood is not None)
+    parts = [intro + (f" Understood: {understood}." if understood else "")]
     asked_budget = any(w in last_text.lower() for w in ("under", "below", "$", "budget", "cheap"))
     showed_products = False
     for message in results:

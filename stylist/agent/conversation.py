@@ -21,9 +21,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
 from stylist.agent.state import StylistState
-from stylist.catalog.schema import ATTRIBUTES
 from stylist.language import SentenceEncoderUnavailable, Understanding, understand
-from stylist.tools import services
 from stylist.tools.conversation import (
     Focus,
     constraints_of,
@@ -31,6 +29,7 @@ from stylist.tools.conversation import (
     shown_lists,
     update_constraints,
 )
+from stylist.tools.understanding import catalog_values
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +50,10 @@ def person_text(message: BaseMessage) -> str:
 
 def _known_values() -> dict[str, list[str]] | None:
     try:
-        catalog = services.catalog()
-    except Exception:  # noqa: BLE001 - a missing catalog is reported by the tools themselves
+        return catalog_values()
+    except Exception as err:  # noqa: BLE001 - a missing catalog is reported by the tools themselves
+        log.info("the message is not read: the catalog did not load (%s)", err)
         return None
-    return {a: list(catalog.known_values(a)) for a in ATTRIBUTES}
 
 
 def read_message(text: str) -> tuple[Understanding | None, dict[str, list[str]] | None]:

@@ -75,7 +75,7 @@ NEED_PHOTO = (
     'You can also ask me to search, e.g. "black formal shoes for men under 60".'
 )
 HELP = (
-    "I'm the offline stylist: I work without an LLM, by rules, using the shop's catalog. "
+    "I'm the offline stylist: I work without an LLM, from the shop's catalog. "
     'Try: attach a photo and ask "what goes with this?", "find similar but in red", '
     '"caption this", or search: "summer dress for women under 50". You can also teach me a '
     "style: attach photos and say \"this is my 'boho' style\"."

@@ -1,4 +1,4 @@
-"""The offline stylist: a LangChain chat model that needs no network and calls tools by rules.
+"""The offline stylist: a LangChain chat model that needs no network or LLM to call the tools.
 
 It plugs into the same graph as any LLM: `bind_tools` returns a copy that knows the tool
 names; the graph hands it the conversation state (`conversation`: this message's reading by
@@ -29,7 +29,7 @@ from langchain_core.messages import (
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-from stylist.agent.compose import OFFLINE_INTRO, compose_answer
+from stylist.agent.compose import compose_answer, offline_intro
 from stylist.agent.intents import plan_turn
 from stylist.agent.planning import ConversationView, plan_understood
 from stylist.language.result import Understanding
@@ -59,7 +59,7 @@ def _text(message: BaseMessage) -> str:
 
 
 class OfflineStylist(BaseChatModel):
-    """Rule-based stand-in for an LLM; see the module docstring."""
+    """A stand-in for an LLM that needs none; see the module docstring."""
 
     tool_names: tuple[str, ...] = ()
     words_per_chunk: int = 3
@@ -125,7 +125,7 @@ class OfflineStylist(BaseChatModel):
             reply = "I have done what I can for this message; ask me for something else."
         if understood is not None and not set(understood.intents) <= _NOTHING_TO_SAY:
             reply = f"Understood: {understood.summary_text}. {reply}"
-        return AIMessage(content=f"{OFFLINE_INTRO} {reply}")
+        return AIMessage(content=f"{offline_intro(by_meaning=understood is not None)} {reply}")
 
     # --- BaseChatModel ----------------------------------------------------------------------
     def _generate(

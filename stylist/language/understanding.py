@@ -54,6 +54,14 @@ _MY_STYLE = re.compile(
 )
 
 
+# Words that ask for items like an anchor (a photo, a shown item) rather than a narrower list.
+_LIKENESS = re.compile(
+    r"\b(?:similar|alike|look-?alikes?|resembl\w*|same\s+(?:style|look|vibe|kind|cut|shape|vein)"
+    r"|(?:this|that)\s+(?:style|look|vibe)|(?:more|ones|something|anything|items?|things?)\s+like\b"
+    r"|like\s+(?:this|that|these|those|it|them|mine)\b)"
+)
+
+
 class Understander:
     """Reads messages against one catalog's values; cheap to keep, built once per catalog."""
 
@@ -109,7 +117,13 @@ class Understander:
             t for _s, _e, t in tokens(working) if is_content_word(t) and t not in exclude_terms
         ]
         says_what = bool(include or gender or query_words)
-        intents = _with_structure(intents, include, references, says_what=says_what)
+        intents = _with_structure(
+            intents,
+            include,
+            references,
+            says_what=says_what,
+            likeness=_LIKENESS.search(norm) is not None,
+        )
         understanding = Understanding(
             text=text,
             intents=intents,
@@ -145,13 +159,23 @@ def _item_ask(ranked: Sequence[IntentScore], *, wants_kind: bool) -> str:
     return best
 
 
-def _with_structure(intents: list[str], include, references, *, says_what: bool) -> list[str]:
+def _with_structure(
+    intents: list[str], include, references, *, says_what: bool, likeness: bool
+) -> list[str]:
     """What the words' structure says where the wording's meaning cannot: a refinement that
-    names a kind of item ("shoes without heels") asks for those items, a search anchored on a
-    shown item ("the third dress but in red") asks for items like it, and a "search" that
-    names nothing wanted ("no sandals please") narrows what was shown."""
+    names a kind of item ("shoes without heels") asks for those items, one that asks for
+    likeness ("ones like this in black", "anything similar but cheaper") asks for similar
+    items, and "similar" with neither likeness words nor an anchor ("something cheaper in
+    blue") narrows what was shown; a search anchored on a shown item ("the third dress but in
+    red") asks for items like it, and a "search" that names nothing wanted ("no sandals
+    please") narrows what was shown."""
+    anchored = any(r.type in ("result", "item", "photo") for r in references)
     if intents == ["refine"] and _names_kind(include):
         return ["search"]
+    if intents == ["refine"] and likeness:
+        return ["similar"]
+    if intents == ["similar"] and not likeness and not anchored:
+        return ["refine"]
     if intents == ["search"] and any(r.type in ("result", "item") for r in references):
         return ["similar"]
     if intents == ["search"] and not says_what:

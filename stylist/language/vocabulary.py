@@ -6,6 +6,10 @@ recognised in singular and plural; `synonyms.json` maps people's words ("sneaker
 "beach wedding") to values, possibly several ("any of") and across attributes ("sundress" is a
 dress and summer wear). Words that neither names are compared by sentence embedding with every
 known phrase; a close enough, clear enough winner counts ("stilettos" -> Heels).
+
+The same table and readers serve the plain-text search filters (`stylist.vectorstore.filters.
+parse_query`: `stylist search`, the API, the tools' query words), so a word means one thing
+everywhere.
 """
 
 from __future__ import annotations
@@ -195,9 +199,20 @@ def word_forms(value: str) -> set[str]:
 
 
 @lru_cache(maxsize=1)
+def _word_table() -> dict:
+    """synonyms.json (package data): the one table of people's words for catalog values."""
+    return json.loads(resources.files("stylist.language").joinpath("synonyms.json").read_text())
+
+
 def default_synonyms() -> dict[str, dict[str, list[str]]]:
-    text = resources.files("stylist.language").joinpath("synonyms.json").read_text()
-    return json.loads(text)["phrases"]
+    """Phrase -> attribute -> catalog values ("sneakers" -> Casual or Sports Shoes)."""
+    return _word_table()["phrases"]
+
+
+@lru_cache(maxsize=1)
+def filler_words() -> frozenset[str]:
+    """Words a plain-text search drops from what is left for the embedding query."""
+    return frozenset(_word_table()["filler_words"])
 
 
 @lru_cache(maxsize=4096)

@@ -8,6 +8,7 @@ that go with one colour, from the same harmony table the outfit builder ranks wi
 
 from __future__ import annotations
 
+from stylist.catalog.schema import ATTRIBUTES
 from stylist.catalog.store import Catalog
 from stylist.process_cache import ReloadingCache
 from stylist.tools import services
@@ -24,6 +25,13 @@ def read_request(text: str, catalog: Catalog | None = None) -> ParsedQuery:
     catalog = catalog if catalog is not None else services.catalog()
     text = text or ""
     return _READINGS.get((text, vocabulary_key(catalog)), lambda: parse_query(text, catalog))
+
+
+def catalog_values(catalog: Catalog | None = None) -> dict[str, list[str]]:
+    """The catalog's known values per attribute, most frequent first: what a message is read
+    against. Counted once per catalog object (a turn must not recount the whole table)."""
+    catalog = catalog if catalog is not None else services.catalog()
+    return {a: list(values) for a, values in zip(ATTRIBUTES, vocabulary_key(catalog), strict=True)}
 
 
 def colour_partners(colour: str, n: int = 3) -> list[str]:

@@ -9,14 +9,12 @@ way everywhere.
 from __future__ import annotations
 
 import difflib
-import json
 import re
 import threading
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,6 +22,9 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from stylist.catalog.schema import ATTRIBUTES
+from stylist.language.constraints import read_price
+from stylist.language.text import normalise
+from stylist.language.vocabulary import Vocabulary, filler_words, word_forms
 from stylist.vectorstore.errors import UnknownFilterValue
 from stylist.vectorstore.harmony import nearest_colours
 
@@ -275,9 +276,8 @@ def _isin(column, values: list[str]) -> np.ndarray:
 
 
 def _canonical(attribute: str, value: str, catalog: Catalog) -> str:
-    vocab = _vocabulary(vocabulary_key(catalog))
-    key = _normalise(value)
-    phrase_map = vocab.phrases[attribute]
+    key = normalise(value)
+    phrase_map = _spellings(vocabulary_key(catalog))[attribute]
     if key in phrase_map:
         return phrase_map[key]
     known = list(vocabulary_key(catalog)[ATTRIBUTES.index(attribute)])
@@ -325,84 +325,26 @@ def parse_query_filters(text: str, catalog: Catalog) -> SearchFilters:
 
 
 def parse_query(text: str, catalog: Catalog) -> ParsedQuery:
-    """Find filter words in `text` using the catalog's known values.
+    """Find filter words in `text` using the catalog's known values (read by
+    `stylist.language`'s one vocabulary and price reader, the ones the chat uses).
 
     Longer phrases win over the words inside them ("formal shoes" is an article type, not the
     occasion "formal" plus "shoes"; "navy blue" is one colour), and each word is used once.
     """
-    vocab = _vocabulary(vocabulary_key(catalog))
-    working = " " + _normalise(text) + " "
-    found: dict[str, list[tuple[int, str]]] = {}  # attribute -> (position in text, value)
-    min_price, max_price, working = _parse_prices(working)
-    for phrase, attribute, value in vocab.ordered:
-        pattern = vocab.patterns[phrase]
-        while (match := pattern.search(working)) is not None:
-            start, end = match.span()
-            found.setdefault(attribute, []).append((start, value))
-            working = working[:start] + " " * (end - start) + working[end:]
-    data: dict[str, object] = {}
-    for attribute, hits in found.items():
-        values = list(dict.fromkeys(v for _, v in sorted(hits)))  # in the order they were said
-        data[attribute] = values[0] if len(values) == 1 else values
-    data["min_price"], data["max_price"] = min_price, max_price
-    filler = _query_words()["filler"]
+    vocabulary = _vocabulary(vocabulary_key(catalog))
+    price, working = read_price(normalise(text))
+    mentions, working = vocabulary.find(working)
+    found: dict[str, list[str]] = {}  # attribute -> values, in the order they were said
+    for mention in mentions:
+        for attribute, values in mention.values.items():
+            bucket = found.setdefault(attribute, [])
+            bucket.extend(v for v in values if v not in bucket)
+    data: dict[str, object] = {a: v[0] if len(v) == 1 else v for a, v in found.items()}
+    if price is not None:
+        data["min_price"], data["max_price"] = price.min, price.max
+    filler = filler_words()
     words = [w for w in re.findall(r"[\w'-]+", working) if w not in filler]
-    remainder = " ".join(words)
-    return ParsedQuery(SearchFilters.model_validate(data), remainder)
-
-
-_NUM = r"(\d+(?:\.\d+)?)"
-_CURRENCY = r"(?:\$|usd\b|dollars?\b|bucks\b)"
-_AMOUNT = rf"\$?\s*{_NUM}\s*{_CURRENCY}?"
-# Checked in order; each consumes the words it matched so that "from $20 to $50" is not also
-# read as "min $20".
-_PRICE_PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(rf"\b(?:between|from)\s+{_AMOUNT}\s*(?:and|to|-|–)\s*{_AMOUNT}"), "range"),
-    (re.compile(rf"(?<![\w.])\${_NUM}\s*(?:-|–|to)\s*{_AMOUNT}"), "range"),
-    (re.compile(rf"(?<![\w.]){_NUM}\s*(?:-|–|to)\s*{_NUM}\s*{_CURRENCY}"), "range"),
-    (
-        re.compile(
-            r"(?:\bunder|\bbelow|\bless\s+than|\bcheaper\s+than|\bup\s*to|\bmax(?:imum)?"
-            rf"|\bat\s+most|\bno\s+more\s+than|\bwithin|<=?)\s*{_AMOUNT}"
-        ),
-        "max",
-    ),
-    (re.compile(rf"(?<![\w.]){_AMOUNT}\s+or\s+(?:less|under|below|cheaper)\b"), "max"),
-    (
-        re.compile(
-            r"(?:\bover|\babove|\bmore\s+than|\bat\s+least|\bmin(?:imum)?|\bfrom"
-            rf"|\bstarting\s+at|>=?)\s*{_AMOUNT}"
-        ),
-        "min",
-    ),
-    (re.compile(rf"(?<![\w.]){_AMOUNT}\s+or\s+(?:more|over|above)\b"), "min"),
-]
-
-
-def _parse_prices(working: str) -> tuple[float | None, float | None, str]:
-    min_price = max_price = None
-    for pattern, kind in _PRICE_PATTERNS:
-        match = pattern.search(working)
-        if match is None:
-            continue
-        numbers = [float(g) for g in match.groups() if g is not None]
-        if kind == "range" and len(numbers) >= 2:
-            low, high = sorted(numbers[:2])
-            min_price, max_price = low, high
-        elif kind == "max" and max_price is None:
-            max_price = numbers[0]
-        elif kind == "min" and min_price is None:
-            min_price = numbers[0]
-        else:
-            continue
-        start, end = match.span()
-        working = working[:start] + " " * (end - start) + working[end:]
-    return min_price, max_price, working
-
-
-def _normalise(text: str) -> str:
-    text = text.lower().replace("’", "'").replace("`", "'")
-    return re.sub(r"\s+", " ", text).strip()
+    return ParsedQuery(SearchFilters.model_validate(data), " ".join(words))
 
 
 # The known values of each catalog object, read once: a catalog's table does not change after it
@@ -424,78 +366,24 @@ def vocabulary_key(catalog: Catalog) -> tuple[tuple[str, ...], ...]:
         return known
 
 
-@dataclass(frozen=True)
-class _Vocabulary:
-    phrases: dict[str, dict[str, str]]  # attribute -> phrase -> catalog value
-    ordered: list[tuple[str, str, str]]  # (phrase, attribute, value), longest phrase first
-    patterns: dict[str, re.Pattern[str]]
-
-
-# When one phrase names values of several attributes ("watches" is both a sub-category and an
-# article type), the most specific attribute wins.
-_SPECIFICITY = (
-    "articleType",
-    "subCategory",
-    "masterCategory",
-    "baseColour",
-    "usage",
-    "season",
-    "gender",
-)
-
-
-@lru_cache(maxsize=1)
-def _query_words() -> dict:
-    """query_words.json: aliases per attribute, and the filler words (package data)."""
-    data = json.loads(
-        resources.files("stylist.vectorstore").joinpath("query_words.json").read_text()
-    )
-    aliases = {a: data.get(a, {}) for a in ATTRIBUTES}
-    return {"aliases": aliases, "filler": frozenset(data["filler_words"])}
+@lru_cache(maxsize=8)
+def _vocabulary(known: tuple[tuple[str, ...], ...]) -> Vocabulary:
+    """The catalog's words and the synonym table's, for one catalog's known values."""
+    return Vocabulary.build(dict(zip(ATTRIBUTES, known, strict=True)))
 
 
 @lru_cache(maxsize=8)
-def _vocabulary(known: tuple[tuple[str, ...], ...]) -> _Vocabulary:
-    aliases = _query_words()["aliases"]
-    phrases: dict[str, dict[str, str]] = {a: {} for a in ATTRIBUTES}
+def _spellings(known: tuple[tuple[str, ...], ...]) -> dict[str, dict[str, str]]:
+    """attribute -> phrase -> catalog value: how a value may be spelled in a filter argument
+    (its singular and plural forms, and the synonym table's words that name it alone: "scarlet"
+    is Red, while "ivory" could be Cream or Off White and gets the closest-values sentence)."""
+    spellings: dict[str, dict[str, str]] = {a: {} for a in ATTRIBUTES}
     for attribute, values in zip(ATTRIBUTES, known, strict=True):
-        known_set = set(values)
         for value in values:
-            for form in _word_forms(value):
-                phrases[attribute].setdefault(form, value)
-        for phrase, value in aliases.get(attribute, {}).items():
-            if value in known_set:
-                phrases[attribute].setdefault(_normalise(phrase), value)
-    owner: dict[str, tuple[str, str]] = {}
-    for attribute in _SPECIFICITY:
-        for phrase, value in phrases[attribute].items():
-            owner.setdefault(phrase, (attribute, value))
-    ordered = sorted(((p, a, v) for p, (a, v) in owner.items()), key=lambda t: (-len(t[0]), t[0]))
-    patterns = {p: re.compile(r"(?<![\w'])" + re.escape(p) + r"(?![\w'])") for p in owner}
-    return _Vocabulary(phrases, ordered, patterns)
-
-
-# Plural-only garments whose singular is another word ("short dress" is not about shorts).
-_NO_SINGULAR = {"shorts", "tights", "jeans", "pants", "leggings", "jeggings", "capris"}
-
-
-def _word_forms(value: str) -> set[str]:
-    """The value, lower case, with its last word in singular and plural form."""
-    base = _normalise(value)
-    words = base.split(" ")
-    last = words[-1]
-    forms = {last}
-    if last.endswith(("ches", "shes", "sses", "xes")):
-        forms.add(last[:-2])
-    elif last.endswith("ies") and len(last) > 4:
-        forms.add(last[:-3] + "y")
-    elif last in _NO_SINGULAR:
-        pass
-    elif last.endswith("s") and not last.endswith("ss") and len(last) > 3:
-        forms.add(last[:-1])
-    else:
-        forms.add(last + ("es" if last.endswith(("ch", "sh", "ss", "x")) else "s"))
-    out = {" ".join([*words[:-1], f]) for f in forms}
-    if " " in base or "-" in base:  # "Navy Blue" also as "navy-blue"; "Grey Melange" etc.
-        out |= {f.replace(" ", "-") for f in out}
-    return out
+            for form in word_forms(value):
+                spellings[attribute].setdefault(form, value)
+    for phrase, values in _vocabulary(known).phrases.items():
+        for attribute, named in values.items():
+            if len(named) == 1:
+                spellings[attribute].setdefault(phrase, named[0])
+    return spellings

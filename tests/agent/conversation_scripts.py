@@ -295,6 +295,51 @@ SCRIPTS = [
         ],
     ),
     Script(
+        "any colour drops only the colours, any price only the budget",
+        [
+            Turn(
+                "casual dresses for women under 80",
+                tools=["search_catalog"],
+                checks=[constraint("max_price", 80.0), constraint("include.usage", ["Casual"])],
+            ),
+            Turn(
+                not_the_common_colours(1, "not {} please"),
+                tools=["search_catalog"],
+                checks=[excludes_what_was_shown(1)],
+            ),
+            Turn(
+                "only in blue or green",
+                tools=["search_catalog"],
+                checks=[constraint("include.baseColour", ["Blue", "Green"])],
+            ),
+            Turn(
+                "actually, any colour",
+                tools=["search_catalog"],
+                says=["Any colour"],
+                checks=[
+                    constraint("include.baseColour", None),
+                    constraint("exclude.baseColour", None),
+                    constraint("include.articleType", ["Dresses"]),
+                    constraint("include.usage", ["Casual"]),
+                    constraint("gender", "Women"),
+                    constraint("max_price", 80.0),
+                ],
+            ),
+            Turn(
+                "any price is fine",
+                tools=["search_catalog"],
+                says=["Any price"],
+                checks=[
+                    constraint("max_price", None),
+                    constraint("min_price", None),
+                    constraint("include.articleType", ["Dresses"]),
+                    constraint("include.usage", ["Casual"]),
+                    constraint("gender", "Women"),
+                ],
+            ),
+        ],
+    ),
+    Script(
         "outfit around a shown item, with an exclusion in force",
         [
             Turn("jeans for women", tools=["search_catalog"]),

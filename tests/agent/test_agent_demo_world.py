@@ -127,7 +127,7 @@ def test_llm_tool_calls_reach_the_real_tools(catalog, llm):
                 "tool_calls": [
                     {
                         "name": "search_catalog",
-                        "args": {"query": "something nice", "baseColour": "Scarlet"},
+                        "args": {"query": "something nice", "baseColour": "Ruby"},
                     }
                 ]
             },
@@ -148,13 +148,13 @@ def test_llm_tool_calls_reach_the_real_tools(catalog, llm):
     result = run(session, "show me something red")
     assert result.error is None
     failed, found = [e for e in result.events if e.kind == "tool_end"]
-    assert not failed.ok and "I don't know the colour 'Scarlet'" in failed.content
+    assert not failed.ok and "I don't know the colour 'Ruby'" in failed.content
     assert found.ok and found.artifact["filters"] == {"baseColour": "Red"}
     assert 0 < len(found.artifact["products"]) <= 4
     assert all(p["attributes"]["baseColour"] == "Red" for p in found.artifact["products"])
     # What the model read back: the error sentence, then a compact product list.
     tool_texts = [m["content"] for m in llm.requests[2]["messages"] if m["role"] == "tool"]
-    assert tool_texts[0].startswith("Error: I don't know the colour 'Scarlet'")
+    assert tool_texts[0].startswith("Error: I don't know the colour 'Ruby'")
     # numbered for the person, each with its id (what "the second one" resolves to)
     assert len(re.findall(r"\n\d+\. item_id \d+: ", tool_texts[1])) == len(
         found.artifact["products"]

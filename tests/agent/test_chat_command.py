@@ -32,7 +32,7 @@ def test_terminal_chat_attaches_photos_and_quits(tmp_path):
     out = result.output
     assert result.exit_code == 0, out
     assert "Stylist — The offline stylist (rules)" in out
-    assert "stylist> (Offline stylist — rule-based, no LLM.) I'm the offline stylist" in out
+    assert "stylist> (Offline stylist — no LLM; " in out and "I'm the offline stylist" in out
     assert "That file is not an image I can read" in out
     assert "I could not find the file" in out
     # The photo reached the graph: the offline stylist tried to learn the style from it.

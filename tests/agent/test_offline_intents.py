@@ -236,7 +236,7 @@ def test_compose_lists_only_returned_products_and_reports_errors():
         },
     )
     failed = ToolMessage(
-        "Error: I don't know the colour 'Scarlet'; the closest I have is Red.",
+        "Error: I don't know the colour 'Ruby'; the closest I have is Red.",
         tool_call_id="b",
         name="search_catalog",
         status="error",
@@ -244,7 +244,7 @@ def test_compose_lists_only_returned_products_and_reports_errors():
     text = compose_answer([found, failed], last_text="red dress")
     assert "1. **Red Sundress** (item 2) — $40.00" in text
     assert "Tip: Red goes well with" in text
-    assert "I couldn't search the catalog: I don't know the colour 'Scarlet'" in text
+    assert "I couldn't search the catalog: I don't know the colour 'Ruby'" in text
     assert text.count("**") == 2  # exactly one product named
 
 

@@ -239,10 +239,10 @@ CASES = [
 ]  # fmt: skip
 
 KNOWN_FAILURES: dict[str, str] = {
-    "something cheaper in blue": "the matcher ranks similar ('same style but cheaper') over refine",
+    # Kept: comparing two shown items is not something the stylist does (no compare tool or
+    # intent); the wanted answer is a clarifying question, but the nearest examples are the
+    # caption ones ("describe the first one"), and a compare intent would need a tool behind it.
     "compare the first two": "there is no compare intent; the matcher picks caption",
-    "show me ones like this in black": "the skeleton 'ones like this in red' is nearer refine's 'in blue instead'",
-    "anything similar but cheaper": "nearer refine's 'cheaper please' than similar's 'same style but cheaper'",
 }
 
 

@@ -89,11 +89,9 @@ def test_cli_search_outfit_index_and_errors(world):
     result = runner.invoke(app, ["search", "shirts", "--gender", "men", "--max-price", "40"])
     assert result.exit_code == 0 and "Filters: Men · Shirts · under $40" in result.output
 
-    result = runner.invoke(app, ["search", "dress", "--colour", "Scarlet"])
+    result = runner.invoke(app, ["search", "dress", "--colour", "Ruby"])
     assert result.exit_code == 2
-    assert "I don't know the colour 'Scarlet'; the closest I have are Red, Maroon." in (
-        result.output
-    )
+    assert "I don't know the colour 'Ruby'; the closest I have are Red, Maroon." in (result.output)
 
     item = str(int(json.loads(runner.invoke(app, ["search", "shirt", "--json"]).output)[0]["id"]))
     result = runner.invoke(app, ["outfit", "--item", item])

@@ -90,8 +90,8 @@ def catalog() -> Catalog:
             "navy shirt 30 dollars or less",
             {"baseColour": "Navy Blue", "articleType": "Shirts", "max_price": 30},
         ),
-        # this catalog has no Casual Shoes, so "sneakers" is not a filter here
-        ("gray sneakers", {"baseColour": "Grey"}),
+        # "sneakers" are Casual or Sports Shoes; this catalog has only the sports ones
+        ("gray sneakers", {"baseColour": "Grey", "articleType": "Sports Shoes"}),
         (
             "a short dress for an office party",
             {"articleType": "Dresses", "usage": ["Formal", "Party"]},
@@ -128,14 +128,16 @@ def test_validated_spells_values_as_the_catalog(catalog):
         "Navy Blue",
         ["Party", "Casual"],
     )
+    # the chat's word table spells a value too, where its word names that value alone
+    assert SearchFilters(baseColour="Scarlet").validated(catalog).baseColour == "Red"
 
 
 @pytest.mark.parametrize(
     ("filters", "sentence"),
     [
         (
-            {"baseColour": "Scarlet"},
-            "I don't know the colour 'Scarlet'; the closest I have are Red, Maroon.",
+            {"baseColour": "Ruby"},
+            "I don't know the colour 'Ruby'; the closest I have are Red, Maroon.",
         ),
         ({"articleType": "Dreses"}, "I don't know the article type 'Dreses'; the closest I have"),
         ({"usage": "frmal"}, "I don't know the occasion 'frmal'; the closest I have is Formal."),

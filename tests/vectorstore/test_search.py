@@ -187,7 +187,7 @@ def test_filters_without_words_browse_cheapest_first(index):
         ({"text": "x", "k": 0}, SearchError, "between 1 and 50"),
         ({"text": "x", "k": 51}, SearchError, "between 1 and 50"),
         ({}, SearchError, "Tell me what to look for"),
-        ({"text": "x", "filters": {"baseColour": "Scarlet"}}, UnknownFilterValue, "Red"),
+        ({"text": "x", "filters": {"baseColour": "Ruby"}}, UnknownFilterValue, "Red"),
         ({"item_id": 123456789}, UnknownItem, "no item 123456789"),
     ],
 )
