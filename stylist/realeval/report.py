@@ -145,10 +145,17 @@ def _metrics(state: Mapping[str, Any], stage: str) -> dict[str, Any]:
 # --- sections ---------------------------------------------------------------------------------
 
 
+def _reused_training_seconds(metrics: Mapping[str, Any]) -> float:
+    """How long the reused finished model took to train, or 0 when the stage trained it."""
+    if not (metrics.get("reused_checkpoint") or metrics.get("reused")):
+        return 0.0
+    return float(metrics.get("train_seconds") or 0.0)
+
+
 def time_section(state: Mapping[str, Any]) -> tuple[str, str]:
     run = state.get("run", {})
     expected = run.get("expected_minutes", {})
-    rows, total = [], 0.0
+    rows, total, reused_training = [], 0.0, 0.0
     for stage in STAGES:
         entry = state.get("stages", {}).get(stage) or {}
         seconds = entry.get("seconds") if entry.get("status") == "done" else None
@@ -159,6 +166,12 @@ def time_section(state: Mapping[str, Any]) -> tuple[str, str]:
             if seconds is None
             else (f"started {attempts} times (stopped, resumed or redone)" if attempts > 1 else "")
         )
+        # A finished model found in the data dir is only evaluated: its training time belongs
+        # to an earlier run and must be shown, or the total reads as if it cost nothing.
+        trained = _reused_training_seconds(_metrics(state, stage))
+        if trained:
+            reused_training += trained
+            note = f"evaluated a finished run; its training took {_duration(trained)} earlier"
         rows.append([stage, _duration(seconds), _duration(expected.get(stage, 0) * 60), note])
     rows.append(
         ["**total**", f"**{_duration(total)}**", _duration(sum(expected.values()) * 60), ""]
@@ -177,6 +190,13 @@ def time_section(state: Mapping[str, Any]) -> tuple[str, str]:
             )
         else:
             summary += f", over the {budget:g}-minute budget by {_duration(total - budget * 60)}."
+    if reused_training:
+        whole = total + reused_training
+        summary += (
+            f" Counting the earlier training of the reused models ({_duration(reused_training)}),"
+            f" the whole run is {_duration(whole)}"
+            + (f", over the {budget:g}-minute budget." if budget and whole > budget * 60 else ".")
+        )
     bench = _metrics(state, "bench")
     if bench.get("load_average"):
         load, cores = bench["load_average"][0], machine.get("cpu_count")

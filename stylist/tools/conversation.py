@@ -141,8 +141,9 @@ def update_constraints(
         c.gender = u.gender
         c.exclude.pop("gender", None)
     names_kind = any(u.include.get(a) for a in KIND_ATTRIBUTES)
-    if names_kind or ("search" in u.intents and (u.query_text or u.include)):
-        # A new kind of item (or a new subject) replaces the kind asked for before.
+    if names_kind or ("search" in u.intents and u.query_text):
+        # A new kind of item (or a new subject in free words) replaces the kind asked for
+        # before; qualities alone ("casual ones", "in red") refine it.
         for attribute in KIND_ATTRIBUTES:
             c.include.pop(attribute, None)
     for attribute, values in u.include.items():

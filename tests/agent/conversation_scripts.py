@@ -412,6 +412,21 @@ SCRIPTS = [
         ],
     ),
     Script(
+        "qualities alone refine the kind asked for",
+        [
+            Turn("red dresses", tools=["search_catalog"]),
+            Turn(
+                "casual ones",
+                tools=["search_catalog"],
+                checks=[
+                    constraint("include.articleType", ["Dresses"]),
+                    constraint("include.usage", ["Casual"]),
+                    shown_kind("articleType", {"Dresses"}),
+                ],
+            ),
+        ],
+    ),
+    Script(
         "a reference to a result that does not exist",
         [
             Turn("handbags", tools=["search_catalog"]),

@@ -329,3 +329,26 @@ def test_the_page_names_the_runs_folders_by_placeholders_not_machine_paths():
     assert "Our gallery holds" not in calm
     assert "was 0.4 (on 2 cores)." in calm and "upper bounds" not in calm
     assert "{{" not in page and "}}" not in page
+
+
+def test_stage_times_count_the_training_of_a_reused_model():
+    # A finished CNN found in the data dir is only evaluated (100 s); the page must still say
+    # it took an hour to train, and that the whole run is over the 60-minute budget.
+    from stylist.realeval.report import time_section
+
+    done = {"status": "done", "attempts": 1}
+    state = {
+        "run": {"budget_minutes": 60, "machine": {"cpu_count": 2, "torch_threads": 2}},
+        "stages": {
+            "cnn": {
+                **done,
+                "seconds": 100,
+                "metrics": {"reused_checkpoint": True, "train_seconds": 3600},
+            },
+            "heads": {**done, "seconds": 45, "metrics": {"train_seconds": 42}},
+        },
+    }
+    summary, table = time_section(state)
+    assert "its training took 60.0 min earlier" in table
+    assert "the whole run is 62.4 min, over the 60-minute budget" in summary
+    assert table.count("earlier") == 1  # heads trained in this run: no note
