@@ -1,5 +1,5 @@
 """Which encoder and tagger each install builds by default (docs/evaluation.md, "Which models
-each install uses"): a real catalog gets the packaged encoder and the pretrained CNN, the demo
+each install uses"): a real catalog gets the packaged encoder and its heads, the demo
 keeps the small demo encoder and heads, and STYLIST_ATTRIBUTE_MODEL / STYLIST_ENCODER win
 wherever models are built."""
 
@@ -20,10 +20,10 @@ def kaggle_folder(tmp_path):
     return folder
 
 
-def test_a_real_catalog_install_uses_the_packaged_encoder_and_the_cnn(tmp_path, kaggle_folder):
+def test_a_real_catalog_install_uses_the_packaged_encoder_and_its_heads(tmp_path, kaggle_folder):
     settings = real_catalog_settings(StyleSettings(data_dir=tmp_path / "base"), kaggle_folder)
     assert settings.encoder == "packaged:lite0-minilm" == REAL_CATALOG_DEFAULTS["encoder"]
-    assert settings.attribute_model == "cnn"
+    assert settings.attribute_model == "heads" == REAL_CATALOG_DEFAULTS["attribute_model"]
     assert settings.data_dir.parent == tmp_path / "base" / "catalogs"
     assert StyleSettings().encoder == "demo" and StyleSettings().attribute_model == "heads"
 
@@ -31,12 +31,12 @@ def test_a_real_catalog_install_uses_the_packaged_encoder_and_the_cnn(tmp_path, 
 def test_what_the_user_set_wins_over_the_real_catalog_defaults(
     tmp_path, kaggle_folder, monkeypatch
 ):
-    chosen = StyleSettings(data_dir=tmp_path, attribute_model="heads")
-    assert real_catalog_settings(chosen, kaggle_folder).attribute_model == "heads"
+    chosen = StyleSettings(data_dir=tmp_path, attribute_model="cnn")
+    assert real_catalog_settings(chosen, kaggle_folder).attribute_model == "cnn"
     monkeypatch.setenv("STYLIST_ENCODER", "demo")
-    monkeypatch.setenv("STYLIST_ATTRIBUTE_MODEL", "heads")
+    monkeypatch.setenv("STYLIST_ATTRIBUTE_MODEL", "cnn")
     from_env = real_catalog_settings(StyleSettings(data_dir=tmp_path), kaggle_folder)
-    assert (from_env.encoder, from_env.attribute_model) == ("demo", "heads")
+    assert (from_env.encoder, from_env.attribute_model) == ("demo", "cnn")
 
 
 def _built_settings(monkeypatch, tmp_path, args: list[str], **env: str) -> StyleSettings:
@@ -64,9 +64,9 @@ def _built_settings(monkeypatch, tmp_path, args: list[str], **env: str) -> Style
 def test_every_build_command_honours_stylist_attribute_model(monkeypatch, tmp_path, kaggle_folder):
     catalog = ["--catalog", str(kaggle_folder)]
     real = _built_settings(monkeypatch, tmp_path, catalog)
-    assert (real.encoder, real.attribute_model) == ("packaged:lite0-minilm", "cnn")
-    heads = _built_settings(monkeypatch, tmp_path, catalog, STYLIST_ATTRIBUTE_MODEL="heads")
-    assert heads.attribute_model == "heads"
+    assert (real.encoder, real.attribute_model) == ("packaged:lite0-minilm", "heads")
+    cnn = _built_settings(monkeypatch, tmp_path, catalog, STYLIST_ATTRIBUTE_MODEL="cnn")
+    assert cnn.attribute_model == "cnn"
     demo = _built_settings(monkeypatch, tmp_path, [], STYLIST_ATTRIBUTE_MODEL="cnn")
     assert (demo.encoder, demo.attribute_model) == ("demo", "cnn")
 
@@ -74,4 +74,4 @@ def test_every_build_command_honours_stylist_attribute_model(monkeypatch, tmp_pa
 def test_the_chat_process_is_told_the_models_the_build_chose(tmp_path, kaggle_folder):
     settings = real_catalog_settings(StyleSettings(data_dir=tmp_path), kaggle_folder)
     env = model_choice_env(settings)
-    assert env == {"STYLIST_ENCODER": "packaged:lite0-minilm", "STYLIST_ATTRIBUTE_MODEL": "cnn"}
+    assert env == {"STYLIST_ENCODER": "packaged:lite0-minilm", "STYLIST_ATTRIBUTE_MODEL": "heads"}

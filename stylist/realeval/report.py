@@ -525,8 +525,15 @@ def defaults_section(state: Mapping[str, Any]) -> str:
     lines = [
         f"- **Real catalog** (`stylist demo --catalog DIR`, `make demo CATALOG=DIR`): encoder "
         f"`{REAL_CATALOG_DEFAULTS['encoder']}`, tagger `STYLIST_ATTRIBUTE_MODEL="
-        f"{REAL_CATALOG_DEFAULTS['attribute_model']}` (the pretrained Lite0 CNN with the colour "
-        "branch). A setting given in the environment or .env wins over these."
+        f"{REAL_CATALOG_DEFAULTS['attribute_model']}`"
+        + (
+            " (the heads on the packaged encoder's embedding: the one-command build has to open "
+            "the chat within 25 minutes on 2 cores, and the pretrained CNN's fine-tuning alone "
+            "takes longer; `STYLIST_ATTRIBUTE_MODEL=cnn` builds it)"
+            if REAL_CATALOG_DEFAULTS["attribute_model"] == "heads"
+            else " (the pretrained Lite0 CNN with the colour branch)"
+        )
+        + ". A setting given in the environment or .env wins over these."
     ]
     if cnn and heads:
         better = "CNN" if cnn["average"] >= heads["average"] else "heads"
@@ -893,9 +900,9 @@ def gaps_section(state: Mapping[str, Any]) -> str:
     chosen, other = (cnn, heads) if default == "cnn" else (heads, cnn)
     if chosen and other and other["average"] > chosen["average"]:
         gaps.append(
-            f"A real-catalog install tags with `STYLIST_ATTRIBUTE_MODEL={default}` by default, "
-            f"yet on this catalog the other tagger averages higher ({other['average']:.3f} vs "
-            f"{chosen['average']:.3f})."
+            f"A real-catalog install tags with `STYLIST_ATTRIBUTE_MODEL={default}` by default "
+            f"(to fit the 25-minute build), yet on this catalog the other tagger averages higher "
+            f"({other['average']:.3f} vs {chosen['average']:.3f})."
         )
     for row in judge(state):
         if row["verdict"] == MISS:
