@@ -22,6 +22,7 @@ from stylist.agent import StylistSession
 from stylist.settings import get_settings
 from stylist.ui.access import mount_access_routes
 from stylist.ui.catalog_images import mount_catalog_images
+from stylist.ui.first_message import mark_named, name_first_interaction
 from stylist.ui.history import make_data_layer
 from stylist.ui.login import (
     ACCOUNT_GONE,
@@ -117,6 +118,7 @@ async def resume(thread: ThreadDict) -> None:
         "stylist", StylistSession(thread_id=thread["id"], user_id=signed_in_user_id())
     )
     cl.user_session.set("overrides", overrides_from_panel(values))
+    mark_named()  # Chainlit announced the reopened thread itself
     await cl.ChatSettings(restored_widgets(values)).send()
 
 
@@ -145,3 +147,4 @@ async def on_message(message: cl.Message) -> None:
         if not intake.photo_ids and not text:
             return
     await stream_answer(session, text, intake.photo_ids, cl.user_session.get("overrides"))
+    await name_first_interaction(text)  # a photo alone: so the answer's thumbs work at once

@@ -238,6 +238,23 @@ def load_image(
     return _decode(_read_source(source, max_bytes), max_pixels, draft)
 
 
+def covering_size(*sizes: tuple[int, int] | None) -> tuple[int, int] | None:
+    """The smallest (width, height) that covers every given size (None: no need), for one
+    decode that serves several readers of the same pixels."""
+    given = [s for s in sizes if s is not None]
+    if not given:
+        return None
+    return (max(w for w, _ in given), max(h for _, h in given))
+
+
+def reduced_to_cover(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """`image` shrunk by the largest whole factor that still covers `size` both ways (what JPEG
+    draft mode does while decoding, for a PNG or WebP that decoded in full); `image` itself
+    when no factor of 2 or more fits."""
+    factor = min(image.width // max(size[0], 1), image.height // max(size[1], 1))
+    return image.reduce(factor) if factor >= 2 else image
+
+
 # --- the store of accepted uploads -----------------------------------------------------------
 
 

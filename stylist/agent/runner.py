@@ -46,6 +46,9 @@ from stylist.tools.photos import accept_photo
 
 log = logging.getLogger(__name__)
 
+# When a turn's state is written to the checkpointer (LangGraph's `durability`): at the end.
+TURN_DURABILITY = "exit"
+
 
 class StylistAgent:
     """The compiled graph(s) of this process: one per event loop when memory is on SQLite."""
@@ -176,7 +179,15 @@ class StylistSession:
         final_text = ""
         try:
             async for mode, payload in graph.astream(
-                inputs, self.config, context=context, stream_mode=["messages", "updates"]
+                inputs,
+                self.config,
+                context=context,
+                stream_mode=["messages", "updates"],
+                # One checkpoint write per turn, when the graph exits (also on an error or a
+                # cancellation), not one per step: a turn that never finished is not resumed
+                # mid-way anyway (the next turn starts from the person's message; `_repair`
+                # closes calls left open), and the per-step writes were most of a turn's cost.
+                durability=TURN_DURABILITY,
             ):
                 if mode == "messages":
                     chunk, meta = payload

@@ -885,6 +885,13 @@ class CNNTagger:
         self.fit = config.fit
         self.colour_features = config.colour_features
 
+    @property
+    def pixel_size(self) -> tuple[int, int]:
+        """The (width, height) a photo's pixels must cover for this network's input (its longer
+        side both ways, so an EXIF rotation still covers it): a JPEG may decode that small."""
+        side = max(self.height, self.width)
+        return (side, side)
+
     def predict(
         self, images: Sequence[Image.Image | str | Path], top_k: int = 3
     ) -> list[Prediction]:

@@ -24,7 +24,8 @@ import numpy as np
 from PIL import Image
 
 from stylist.catalog.schema import ATTRIBUTES
-from stylist.images import load_image
+from stylist.images import covering_size, load_image
+from stylist.models.shared_backbone import SharedBackbone, find_shared_backbone
 from stylist.models.tagging import AttributeTagger, Prediction
 
 # How many labels to ask each tagger for: enough that the other's winner usually has a share.
@@ -100,6 +101,12 @@ class CombinedTagger:
         }
 
     @property
+    def pixel_size(self) -> tuple[int, int] | None:
+        """What the photo's pixels must cover for the taggers that read pixels (see
+        `ImageNetTagger.pixel_size`); None when neither does."""
+        return covering_size(*(getattr(t, "pixel_size", None) for t in (self.trained, self.photo)))
+
+    @property
     def encoder(self):
         """The trained tagger's image encoder (None for a pixel tagger): a caller that already
         holds a photo's embedding passes it to `predict_embedded` instead of encoding twice."""
@@ -107,13 +114,33 @@ class CombinedTagger:
             return getattr(self.trained, "encoder", None)
         return None
 
+    def shared_backbone(self, encoder) -> SharedBackbone | None:
+        """The one pass giving `encoder`'s embeddings and the real-photo tagger's ImageNet
+        probabilities, when the encoder's image tower is that network (`shared_backbone.py`)."""
+        network = getattr(self.photo, "network", None)
+        if network is None or encoder is None:
+            return None
+        return find_shared_backbone(encoder, network)
+
     def predict_embedded(
-        self, images: Sequence[Image.Image], embeddings: np.ndarray, top_k: int = 3
+        self,
+        images: Sequence[Image.Image],
+        embeddings: np.ndarray,
+        top_k: int = 3,
+        imagenet_probabilities: np.ndarray | None = None,
     ) -> list[Prediction]:
         """Like `predict`, with the trained (embedding) tagger reading `embeddings` (one row per
-        image, from `encoder`) and the real-photo tagger the pixels."""
+        image, from `encoder`) and the real-photo tagger the pixels, or, when the encoder's pass
+        already gave them (`shared_backbone`), the ImageNet probabilities and the pixels only
+        for the colour."""
         trained = self.trained.predict_embeddings(embeddings, CANDIDATES)
-        photo = self.photo.predict(list(images), top_k=CANDIDATES)
+        if imagenet_probabilities is not None:
+            photo = [
+                self.photo.tag_probabilities(p, image, CANDIDATES)
+                for p, image in zip(imagenet_probabilities.tolist(), images, strict=True)
+            ]
+        else:
+            photo = self.photo.predict(list(images), top_k=CANDIDATES)
         return [self.combine(t, p, top_k) for t, p in zip(trained, photo, strict=True)]
 
     def predict(

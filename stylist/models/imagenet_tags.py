@@ -134,6 +134,13 @@ class ImageNetTagger:
         self.mapping = tuple(mapping) if mapping is not None else load_mapping()
         self.palette = ColourPalette.for_names(vocabulary.labels("baseColour"))
 
+    @property
+    def pixel_size(self) -> tuple[int, int]:
+        """The (width, height) a photo's pixels must cover for this tagger (its network's square
+        input, both ways so an EXIF rotation still covers it): a JPEG may decode that small."""
+        side = self.network.preprocess.size
+        return (side, side)
+
     def _blend(self, attribute: str, evidence: Mapping[str, float]) -> Distribution:
         """Evidence (unnormalised mass on catalog labels) blended with the catalog's prior."""
         prior = self.vocabulary.prior.get(attribute, {})

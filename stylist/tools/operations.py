@@ -30,6 +30,7 @@ from stylist.tools.photos import (
     encode_photo_batch,
     open_photo,
     photo_embedding,
+    photo_pixels,
     receive_photo,
 )
 from stylist.tools.understanding import read_request
@@ -129,11 +130,19 @@ def tag_batch(photos: Sequence[tuple[str, Any]], top_k: int = 3) -> list[dict[st
     images = [image if image is not None else open_photo(pid) for pid, image in photos]
     tagger = services.tagger()
     encoder = getattr(tagger, "encoder", None)
-    if encoder is not None and hasattr(tagger, "predict_embeddings"):
+    size = getattr(tagger, "pixel_size", None)
+    if encoder is not None and hasattr(tagger, "predict_embedded"):
+        # The mixed real-photo tagger: one encoder pass for the batch, and the pixels decoded
+        # with it (kept on upload) for the real-photo network.
+        embeddings = encode_photo_batch(photo_ids, images, encoder).copy()  # torch: writable
+        pixels = [photo_pixels(pid, size) for pid in photo_ids]
+        ranked = tagger.predict_embedded(pixels, embeddings, top_k)
+    elif encoder is not None and hasattr(tagger, "predict_embeddings"):
         embeddings = encode_photo_batch(photo_ids, images, encoder).copy()  # torch: writable
         ranked = tagger.predict_embeddings(embeddings, top_k)
     else:
-        ranked = tagger.predict(images, top_k=top_k)
+        pixels = images if size is None else [photo_pixels(pid, size) for pid in photo_ids]
+        ranked = tagger.predict(pixels, top_k=top_k)
     return [_tags_json(pid, r) for pid, r in zip(photo_ids, ranked, strict=True)]
 
 

@@ -16,10 +16,11 @@ from stylist.tools import services
 from stylist.tools.artifacts import tags_artifact, tags_summary
 from stylist.tools.errors import ToolUserError
 from stylist.tools.photos import (
-    open_photo,
+    embedding_and_imagenet,
     photo_embedding,
     photo_embeddings,
     photo_ids_of,
+    photo_pixels,
     pick_photo,
 )
 from stylist.wording import plural
@@ -42,13 +43,21 @@ def predict_tags(photo_id: str, top_k: int = 3) -> dict[str, list[tuple[str, flo
     tagger = services.tagger()
     encoder = getattr(tagger, "encoder", None)
     if encoder is not None and hasattr(tagger, "predict_embedded"):
-        # The mixed real-photo tagger reads both: the shared embedding and the pixels.
-        embedding = photo_embedding(photo_id, encoder)[None, :].copy()
-        return tagger.predict_embedded([open_photo(photo_id)], embedding, top_k)[0]
+        # The mixed real-photo tagger reads both: the shared embedding and the pixels decoded
+        # with it on upload.
+        embedding, imagenet = embedding_and_imagenet(photo_id, encoder, tagger)
+        pixels = photo_pixels(photo_id, tagger.pixel_size)
+        return tagger.predict_embedded(
+            [pixels],
+            embedding[None, :].copy(),  # torch wants writable
+            top_k,
+            imagenet_probabilities=None if imagenet is None else imagenet[None, :],
+        )[0]
     if encoder is not None and hasattr(tagger, "predict_embeddings"):
         embedding = photo_embedding(photo_id, encoder)[None, :].copy()  # torch wants writable
         return tagger.predict_embeddings(embedding, top_k)[0]
-    return tagger.predict([open_photo(photo_id)], top_k=top_k)[0]
+    pixels = photo_pixels(photo_id, getattr(tagger, "pixel_size", None))
+    return tagger.predict([pixels], top_k=top_k)[0]
 
 
 @tool(response_format="content_and_artifact")

@@ -27,6 +27,7 @@ from typing import Any
 from chainlit.context import ChainlitContextException, context
 from chainlit.data.sql_alchemy import SQLAlchemyDataLayer
 from chainlit.data.storage_clients.base import BaseStorageClient
+from chainlit.logger import logger as chainlit_logger
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import sessionmaker
 
@@ -125,6 +126,33 @@ class ImageStoreStorage(BaseStorageClient):
         return None
 
 
+REMOVED_ACCOUNT_SESSION = "refused a session of a removed account"
+
+
+class RemovedAccount(LookupError):
+    """`create_user` refusing to bring back a removed password account (a validly signed
+    cookie of it is still in some browser). The chat then says `ACCOUNT_GONE`."""
+
+
+class _RemovedAccountRecords(logging.Filter):
+    """Chainlit logs whatever `create_user` raises with its traceback (`logger.exception`);
+    a refused removed account is no fault, so its record becomes one plain line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, RemovedAccount):
+            record.msg, record.args = REMOVED_ACCOUNT_SESSION, ()
+            record.exc_info, record.exc_text, record.stack_info = None, None, None
+            record.levelno, record.levelname = logging.INFO, logging.getLevelName(logging.INFO)
+        return True
+
+
+def quiet_removed_account_records() -> None:
+    """Install the filter on Chainlit's logger (once)."""
+    if not any(isinstance(f, _RemovedAccountRecords) for f in chainlit_logger.filters):
+        chainlit_logger.addFilter(_RemovedAccountRecords())
+
+
 class StylistDataLayer(SQLAlchemyDataLayer):
     def __init__(self, settings: StyleSettings | None = None) -> None:
         url = database_url(settings)
@@ -142,10 +170,12 @@ class StylistDataLayer(SQLAlchemyDataLayer):
     async def create_user(self, user):
         # Chainlit re-creates the user of any validly signed cookie it meets; a password
         # account removed with `stylist users remove` must stay removed, cookie or not.
+        # Chainlit asserts that it gets a user back, so the refusal is an exception (logged
+        # by Chainlit as one line: `quiet_removed_account_records`); the session goes on as
+        # an unknown user and the chat says the account no longer exists.
         provider = (user.metadata or {}).get("provider")
         if provider == "password" and not await AccountStore(self.engine).exists(user.identifier):
-            log.info("refused a session of a removed account")
-            return None
+            raise RemovedAccount(REMOVED_ACCOUNT_SESSION)
         return await super().create_user(user)
 
     # --- one schema for both databases -----------------------------------------------------
@@ -241,4 +271,5 @@ async def forget_conversation(thread_id: str) -> None:
 
 
 def make_data_layer(settings: StyleSettings | None = None) -> StylistDataLayer:
+    quiet_removed_account_records()
     return StylistDataLayer(settings or get_settings())

@@ -27,7 +27,7 @@ from stylist.accounts.feedback import feedback_records
 from stylist.agent import StylistSession
 from stylist.images import get_image_store
 from stylist.ui.access import mount_access_routes
-from stylist.ui.history import StylistDataLayer, photo_url
+from stylist.ui.history import RemovedAccount, StylistDataLayer, photo_url
 
 API_KEY = "sk-test-4f9d2c0b7e1a6f3d8c5b2a9e0f1d7c4b"
 
@@ -270,15 +270,53 @@ def test_a_removed_account_is_not_brought_back_by_its_old_cookie(world):
     from stylist.accounts.users import AccountStore
 
     password_user = cl.User(identifier="carol", metadata={"provider": "password"})
-    assert client.portal.call(layer.create_user, password_user) is None  # no such account
+    with pytest.raises(RemovedAccount):  # no such account
+        client.portal.call(layer.create_user, password_user)
     client.portal.call(AccountStore(layer.engine).add, "carol", "carol-password")
     assert client.portal.call(layer.create_user, password_user).identifier == "carol"
     client.portal.call(AccountStore(layer.engine).remove, "carol", None)
     assert client.portal.call(layer.get_user, "carol") is None
-    assert client.portal.call(layer.create_user, password_user) is None
+    with pytest.raises(RemovedAccount):
+        client.portal.call(layer.create_user, password_user)
     # Users vouched for by a proxy header have no password account; they are created.
     header_user = cl.User(identifier="dave", metadata={"provider": "header"})
     assert client.portal.call(layer.create_user, header_user).identifier == "dave"
+
+
+def test_a_removed_accounts_open_session_leaves_no_traceback_in_the_server_log(world):
+    """The still-open browser of a removed account keeps sending its signed cookie: Chainlit's
+    authentication lets it through as an unknown user (the chat then says the account no longer
+    exists), and the server log gets one plain line, no traceback."""
+    import logging
+
+    from chainlit.auth import authenticate_user
+    from chainlit.logger import logger as chainlit_logger
+    from chainlit.user import PersistedUser
+
+    from stylist.accounts.users import AccountStore
+    from stylist.ui.history import make_data_layer
+
+    client, layer, ada, bob, cookies = world
+    client.portal.call(make_data_layer().close)  # the app's factory also quiets these records
+    store = AccountStore(layer.engine)
+    client.portal.call(store.add, "erin", "erin-password")
+    erin = cl.User(identifier="erin", metadata={"provider": "password"})
+    token = create_jwt(erin)
+    assert isinstance(client.portal.call(authenticate_user, token), PersistedUser)
+    client.portal.call(store.remove, "erin", None)
+
+    log = io.StringIO()
+    handler = logging.StreamHandler(log)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    chainlit_logger.addHandler(handler)
+    try:
+        user = client.portal.call(authenticate_user, token)
+    finally:
+        chainlit_logger.removeHandler(handler)
+    assert user.identifier == "erin" and not isinstance(user, PersistedUser)
+    text = log.getvalue()
+    assert "Traceback" not in text and "Error" not in text, text
+    assert "refused a session of a removed account" in text
 
 
 def test_removing_a_user_removes_their_chats_photos_and_the_agents_memory(world):

@@ -224,6 +224,7 @@ def test_unknown_routes_and_bad_json_are_problems(client):
 
 def test_a_photo_turn_decodes_and_encodes_the_photo_once(client, demo_items, monkeypatch):
     import stylist.images
+    from stylist.images import covering_size
     from stylist.models.combined_tagger import CombinedTagger
     from stylist.tools import services
 
@@ -246,8 +247,12 @@ def test_a_photo_turn_decodes_and_encodes_the_photo_once(client, demo_items, mon
     response = client.post("/v1/chat", json={"message": "", "photos": [photo]})
     tools = [d["tool"] for k, d in sse_events(response.text) if k == "tool_end" and d["ok"]]
     assert {"tag_image", "find_similar"} <= set(tools)
-    # One decode at the encoder's draft scale; the demo install's real-photo tagger (an ImageNet
-    # network of its own) reads the photo's pixels once more.
-    real_photo_tagger = isinstance(services.tagger(), CombinedTagger)
-    assert decodes == [encoder.draft_size] + ([None] if real_photo_tagger else [])
+    # One decode, at a draft scale covering the encoder's input and, with the demo install's
+    # real-photo tagger (an ImageNet network of its own), that network's: it reads the pixels
+    # decoded on upload.
+    tagger = services.tagger()
+    expected = encoder.draft_size
+    if isinstance(tagger, CombinedTagger):
+        expected = covering_size(encoder.draft_size, tagger.pixel_size)
+    assert decodes == [expected]
     assert passes == [1]  # one encoder pass, shared by every tool of the turn

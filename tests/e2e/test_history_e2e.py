@@ -141,6 +141,12 @@ def send_photo(server, new_context, photo: Path, name: str):
     ada = ChatPage(new_context().new_page(), server.url, name, login=ADA).open()
     ada.send("", photos=(photo,))  # a photo alone: tags and similar products
     tags, cards = ada.tags(), [c["itemId"] for c in ada.product_cards()]
+    # The answer's thumbs work at once in this new chat, not only once it is reopened.
+    ada.last_answer().hover()
+    ada.page.wait_for_function(
+        "() => [...document.querySelectorAll('.negative-feedback-off')].some(b => !b.disabled)",
+        timeout=30_000,
+    )
     ada.screenshot("photo-sent")
     choose_settings(ada, model="my-own-model", key=API_KEY)
     ada.page.reload()  # reload: the chat is in the sidebar
