@@ -142,6 +142,8 @@ async def _delete_rows(ctx: ForgetContext) -> None:
 
 
 async def _count_checkpoints(ctx: ForgetContext) -> int:
+    if not ctx.footprint.thread_ids:
+        return 0  # no connection opened for nothing
     saver = await ctx.checkpoints.saver()
     total = 0
     for thread_id in ctx.footprint.thread_ids:
@@ -151,6 +153,8 @@ async def _count_checkpoints(ctx: ForgetContext) -> int:
 
 
 async def _delete_checkpoints(ctx: ForgetContext) -> None:
+    if not ctx.footprint.thread_ids:
+        return
     saver = await ctx.checkpoints.saver()
     for thread_id in ctx.footprint.thread_ids:
         await saver.adelete_thread(thread_id)
