@@ -23,6 +23,7 @@ from stylist.settings import get_settings
 from stylist.ui.access import mount_access_routes
 from stylist.ui.catalog_images import mount_catalog_images
 from stylist.ui.first_message import mark_named, name_first_interaction
+from stylist.ui.forget import FORGOTTEN_SESSION, is_forgotten
 from stylist.ui.history import make_data_layer
 from stylist.ui.login import (
     ACCOUNT_GONE,
@@ -137,6 +138,9 @@ async def settings_changed(values: dict) -> None:
 async def on_message(message: cl.Message) -> None:
     if not account_is_known():
         await cl.Message(content=ACCOUNT_GONE, author="Stylist").send()
+        return
+    if is_forgotten():  # "forget me" was confirmed in this chat: it answers no more
+        await cl.Message(content=FORGOTTEN_SESSION, author="Stylist").send()
         return
     session: StylistSession = cl.user_session.get("stylist")
     # First thing: copy the attached photos out of Chainlit's per-session upload folder.

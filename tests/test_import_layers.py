@@ -19,7 +19,8 @@ LAYERS: list[set[str]] = [
     {"settings"},
     {"atomic", "process_cache", "layout", "wording", "latency"},
     {"catalog", "images"},
-    {"models", "vectorstore", "language", "accounts"},  # peers, but see FORBIDDEN_PEER_IMPORTS
+    # peers, but see FORBIDDEN_PEER_IMPORTS
+    {"models", "vectorstore", "language", "accounts", "profile"},
     {"tools"},
     {"agent"},
     {

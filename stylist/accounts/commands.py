@@ -1,4 +1,7 @@
-"""`stylist users add|list|remove|set-password` and `stylist feedback export`.
+"""`stylist users add|list|remove|forget|set-password` and `stylist feedback export`.
+
+`remove` and `forget` both delete the user from every store (`stylist.agent.forget`); `forget`
+prints what each store held.
 
 Passwords are typed at a hidden prompt (twice), or read from the first line of standard input
 with --password-stdin (for scripts); they are never echoed, logged or put on a command line.
@@ -51,21 +54,6 @@ def _read_password(from_stdin: bool) -> str:
     return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
-async def _forget_conversations(thread_ids: list[str]) -> None:
-    """The agent's memory of deleted threads goes too (its checkpointer, SQLite or PostgreSQL)."""
-    if not thread_ids:
-        return
-    from stylist.agent import get_agent
-
-    agent = get_agent()
-    saver = await agent.checkpoints.saver()
-    try:
-        for thread_id in thread_ids:
-            await saver.adelete_thread(thread_id)
-    finally:
-        await agent.aclose()
-
-
 @users_app.command("add")
 def add_user(name: str, password_stdin: bool = PASSWORD_STDIN) -> None:
     """Create a password account."""
@@ -101,22 +89,59 @@ def remove_user(
     name: str, yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask to confirm.")
 ) -> None:
     """Remove a user with their chats, their photos and the stylist's memory of them."""
-    from stylist.accounts.users import AccountStore
-    from stylist.images import get_image_store
-
     if not yes:
         typer.confirm(f"Remove {name} and all their chats and photos?", abort=True)
-
-    async def remove(engine):
-        removed = await AccountStore(engine).remove(name, get_image_store())
-        await _forget_conversations(removed.thread_ids)
-        return removed
-
-    removed = _with_database(remove)
+    report = _forget(name)
     typer.echo(
-        f"Removed {removed.name}, {len(removed.thread_ids)} chat(s) and "
-        f"{len(removed.deleted_photos)} photo(s)."
+        f"Removed {report.name}, {report.threads} chat(s) and "
+        f"{report.before['image store']} photo(s)."
     )
+
+
+def _forget(name: str):
+    """Delete the user from every store (`stylist.agent.forget`); errors as sentences."""
+    from stylist.accounts.database import DatabaseUnavailable, run_sync
+    from stylist.accounts.schema import SchemaTooNew
+    from stylist.accounts.users import AccountError
+    from stylist.agent import get_agent
+    from stylist.agent.forget import forget_user
+    from stylist.profile import ProfileUnavailable
+
+    async def forget():
+        agent = get_agent()
+        try:
+            return await forget_user(name=name, checkpoints=agent.checkpoints)
+        finally:
+            await agent.aclose()
+
+    try:
+        report = run_sync(forget)
+    except (AccountError, DatabaseUnavailable, SchemaTooNew, ProfileUnavailable) as err:
+        typer.echo(str(err), err=True)
+        raise typer.Exit(1) from None
+    if not report.complete:
+        left = ", ".join(store for store, n in report.after.items() if n)
+        typer.echo(f"Some of {report.name}'s data could not be deleted ({left}).", err=True)
+        raise typer.Exit(1)
+    return report
+
+
+@users_app.command("forget")
+def forget_user_command(
+    name: str, yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask to confirm.")
+) -> None:
+    """Forget a user: delete their chats, photos, wardrobe, style profile, feedback and account
+    from every store, and print how much each store held."""
+    if not yes:
+        typer.confirm(
+            f"Delete everything Stylist keeps about {name} (chats, photos, wardrobe, style "
+            "profile, feedback and the account)?",
+            abort=True,
+        )
+    report = _forget(name)
+    for store, count in report.before.items():
+        typer.echo(f"{store:22} {count:6} deleted, {report.after[store]} left")
+    typer.echo(f"Forgot {report.name}: nothing of theirs is left in any store.")
 
 
 @users_app.command("set-password")

@@ -38,7 +38,13 @@ _VERBS = {
     "complete_outfit": "complete the outfit",
     "classify_fewshot": "match the photo to a style",
     "teach_style": "learn that style",
+    "remember_preference": "note that preference",
+    "show_profile": "show your style profile",
+    "forget_preference": "forget that",
+    "forget_me": "delete your data",
 }
+# Artifacts whose tool already wrote the sentence the person should read (profile tools).
+_SAID_BY_TOOL = {"profile", "forget_me"}
 
 
 def _money(value: float) -> str:
@@ -119,7 +125,8 @@ def _colour_tip(colour: str) -> str:
 
 def _outfit(artifact: Mapping[str, Any]) -> str:
     slots = artifact["slots"]
-    lines = [f"To complete the look around {artifact['anchor']['description']}:"]
+    profile = f" (your profile: {artifact['profile']})" if artifact.get("profile") else ""
+    lines = [f"To complete the look around {artifact['anchor']['description']}{profile}:"]
     for n, slot in enumerate(slots, 1):
         lines.append(
             f"{n}. {slot['slot'].capitalize()}: {_item(slot['product'])}. {slot['reason']}"
@@ -173,7 +180,9 @@ def compose_answer(
             parts.append(f"I couldn't {verb}: {reason}")
             continue
         writer = _WRITERS.get(artifact.get("kind", ""))
-        if writer:
+        if artifact.get("kind") in _SAID_BY_TOOL:
+            parts.append(str(message.content))
+        elif writer:
             parts.append(writer(artifact))
         showed_products |= artifact.get("kind") in ("products", "outfit") and bool(
             artifact.get("products") or artifact.get("slots")

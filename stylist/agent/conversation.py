@@ -29,6 +29,8 @@ from stylist.tools.conversation import (
     shown_lists,
     update_constraints,
 )
+from stylist.tools.profile_layer import after_profile_message
+from stylist.tools.run_context import current_user_id
 from stylist.tools.understanding import catalog_values
 
 log = logging.getLogger(__name__)
@@ -83,6 +85,17 @@ async def read_node(state: StylistState) -> dict[str, Any]:
     if understanding is None:
         return update
     update["understanding"] = understanding.model_dump(mode="json")
+    if "profile" in understanding.intents:
+        # About the person, not this search: "I never wear yellow" must not become a wish for
+        # yellow, nor "my budget is 50" a "cheaper" (see stylist.tools.profile_layer).
+        constraints = await asyncio.to_thread(
+            after_profile_message,
+            text,
+            constraints_of(state),
+            signed_in=current_user_id() is not None,
+        )
+        update["constraints"] = constraints.model_dump(mode="json")
+        return update
     constraints = update_constraints(
         constraints_of(state),
         understanding,

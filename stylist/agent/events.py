@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-EventKind = Literal["token", "tool_start", "tool_end", "final", "error"]
+# "forgotten": the person confirmed "forget me" and every store was cleared (artifact: counts
+# per store); the door ends the session after it.
+EventKind = Literal["token", "tool_start", "tool_end", "final", "error", "forgotten"]
 
 
 @dataclass
@@ -29,6 +31,7 @@ class TurnEvent:
             "tool_end": ("tool", "call_id", "content", "artifact", "ok"),
             "final": ("text", "provider", "model"),
             "error": ("text",),
+            "forgotten": ("text", "artifact"),
         }[self.kind]
         data = asdict(self)
         return {"kind": self.kind, **{k: data[k] for k in keys}}

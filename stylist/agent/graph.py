@@ -12,6 +12,7 @@ the last allowed call runs without tools, so the model answers with what it has.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 from collections.abc import Sequence
@@ -32,7 +33,12 @@ from langgraph.runtime import Runtime
 from stylist.agent.context import StylistContext
 from stylist.agent.conversation import read_node, remember_node
 from stylist.agent.offline import ConversationView, OfflineStylist
-from stylist.agent.prompts import FINAL_ANSWER_NOTE, SYSTEM_PROMPT, conversation_note
+from stylist.agent.prompts import (
+    FINAL_ANSWER_NOTE,
+    SYSTEM_PROMPT,
+    conversation_note,
+    profile_note,
+)
 from stylist.agent.providers import make_chat_model
 from stylist.agent.state import StylistState
 from stylist.images import get_image_store
@@ -40,6 +46,7 @@ from stylist.tools.artifacts import shown_line
 from stylist.tools.conversation import constraints_of, focus_of, shown_lists
 from stylist.tools.errors import tool_error_message
 from stylist.tools.photo_refs import photo_label
+from stylist.tools.profile_layer import user_profile
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +185,9 @@ def build_graph_builder(tools: Sequence[BaseTool]) -> StateGraph:
         system = SYSTEM_PROMPT + ("\n" + FINAL_ANSWER_NOTE if final_only else "")
         if note := state_note(view):
             system += "\n" + note  # one system message: some servers accept only one
+        profile = await asyncio.to_thread(user_profile, context.user_id)
+        if profile is not None and not profile.is_empty():
+            system += "\n" + profile_note(profile.describe())
         sent = [SystemMessage(system), *prepare_messages(messages, vision=context.provider.vision)]
         runnable = model if final_only else model.bind_tools(list(tools))
         response = await runnable.ainvoke(sent)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stylist.agent.intents import HELP, NEED_PHOTO, Plan, PlannedCall
+from stylist.agent.profile_planning import plan_profile
 from stylist.language.result import ItemRef, PhotoRef, ResultRef, Understanding
 from stylist.tools.conversation import (
     Constraints,
@@ -104,7 +105,7 @@ def _plan_one(intent: str, u: Understanding, view: ConversationView) -> list[Pla
     if intent == "clear_constraints":
         return "Done — no filters now; tell me what you're looking for."
     if intent == "profile":
-        return f"Noted for this chat. I'm filtering on: {view.constraints.describe()}."
+        return [plan_profile(u)]
     if intent == "clarify":
         return clarifying_question(u)
     return HELP

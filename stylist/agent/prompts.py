@@ -13,6 +13,12 @@ for a one-line description). To find products, call search_catalog (text + filte
 find_similar (a photo, a photo plus a change such as "in red", or a catalog item id). For "what \
 goes with this", call complete_outfit. classify_fewshot and teach_style handle the person's own \
 named styles.
+- When the person says something lasting about themselves (colours they never wear or love, \
+budget, sizes, usual occasions, style), call remember_preference with their sentence; "what do \
+you know about me?" is show_profile, "forget that" is forget_preference, and "forget me" / \
+"delete my data" is forget_me (it only asks them to confirm). Their profile applies to every \
+search by itself; when a result title says "(your profile: ...)", tell them the profile \
+filtered it.
 - Photos are named "photo 1", "photo 2", ... in the order they were attached; the tools default \
 to the latest photo.
 - Recommend ONLY products that a tool returned in this conversation, with their names and prices \
@@ -41,6 +47,15 @@ def photo_note(numbers: list[int]) -> str:
 
 
 MAX_RESULTS_IN_NOTE = 10
+
+
+def profile_note(profile_text: str) -> str:
+    """The signed-in person's style profile, for the model (the tools apply it already)."""
+    return (
+        "The person's style profile (defaults in every chat of theirs; the tools apply the "
+        f"colours they never wear and their budget unless this chat says otherwise): "
+        f"{profile_text}."
+    )
 
 
 def conversation_note(

@@ -28,6 +28,7 @@ from stylist.agent.checkpoints import CheckpointStore
 from stylist.agent.context import StylistContext
 from stylist.agent.errors import describe_provider_error
 from stylist.agent.events import TurnEvent, TurnResult
+from stylist.agent.forget import forget_user
 from stylist.agent.graph import build_graph_builder, close_dangling_tool_calls
 from stylist.agent.prompts import photo_note
 from stylist.agent.providers import (
@@ -40,14 +41,17 @@ from stylist.agent.providers import (
 from stylist.agent.state import append_unique
 from stylist.images import get_image_store
 from stylist.process_cache import ReloadingCache
+from stylist.profile import is_confirmation
 from stylist.settings import StyleSettings, get_settings
 from stylist.tools import ALL_TOOLS
 from stylist.tools.photos import accept_photo
+from stylist.wording import in_words
 
 log = logging.getLogger(__name__)
 
 # When a turn's state is written to the checkpointer (LangGraph's `durability`): at the end.
 TURN_DURABILITY = "exit"
+FORGOTTEN_GOODBYE = "This session ends here; log out to leave."
 
 
 class StylistAgent:
@@ -155,7 +159,8 @@ class StylistSession:
         photo_ids: Sequence[str] = (),
         overrides: ProviderOverrides | dict[str, Any] | None = None,
     ) -> AsyncIterator[TurnEvent]:
-        """Run one turn, yielding events; always ends with one `final` or `error` event."""
+        """Run one turn, yielding events; always ends with one `final` or `error` event (or
+        `forgotten`, when this message confirmed "forget me" and the person's data is gone)."""
         try:
             chat_overrides = self.overrides.merged(as_overrides(overrides))
             provider = resolve_provider(self.settings, chat_overrides)
@@ -164,6 +169,9 @@ class StylistSession:
             return
         try:
             graph = await self.agent.graph()
+            if await self._confirms_forget_me(graph, text, photo_ids):
+                yield await self._forget_me()
+                return
             inputs = await self._turn_inputs(graph, text, photo_ids)
         except _TurnRefused as refused:
             yield TurnEvent("error", text=str(refused))
@@ -252,7 +260,7 @@ class StylistSession:
         result = TurnResult()
         async for event in self.stream_turn(text, photo_ids, overrides):
             result.events.append(event)
-            if event.kind == "final":
+            if event.kind in ("final", "forgotten"):
                 result.text = event.text
             elif event.kind == "error":
                 result.error = event.text
@@ -260,6 +268,47 @@ class StylistSession:
 
     async def aclose(self) -> None:
         await self.agent.aclose()
+
+    # --- forget me ----------------------------------------------------------------------------
+    async def _confirms_forget_me(
+        self, graph: CompiledStateGraph, text: str, photo_ids: Sequence[str]
+    ) -> bool:
+        """The person's own "yes" right after the stylist asked to confirm "forget me": the
+        model cannot delete anyone's data, only the person's reply can."""
+        if not self.user_id or photo_ids or not is_confirmation(text):
+            return False
+        state = await graph.aget_state(self.config)
+        messages = state.values.get("messages", []) if state and state.values else []
+        for message in reversed(messages):
+            if isinstance(message, HumanMessage):
+                return False  # the question was not the stylist's last word
+            artifact = message.artifact if isinstance(message, ToolMessage) else None
+            if isinstance(artifact, dict) and artifact.get("kind") == "forget_me":
+                return artifact.get("status") == "confirm"
+        return False
+
+    async def _forget_me(self) -> TurnEvent:
+        from stylist.accounts.database import DatabaseUnavailable
+        from stylist.accounts.users import AccountError
+        from stylist.profile import ProfileUnavailable
+
+        try:
+            report = await forget_user(
+                self.settings, user_id=self.user_id, checkpoints=self.agent.checkpoints
+            )
+        except (AccountError, DatabaseUnavailable, ProfileUnavailable) as err:
+            return TurnEvent("error", text=f"I could not delete your data: {err}")
+        if not report.complete:
+            left = in_words([store for store, n in report.after.items() if n])
+            return TurnEvent(
+                "error", text=f"I deleted most of your data, but some is left in the {left}."
+            )
+        counts = {"deleted": report.before, "remaining": report.after}
+        return TurnEvent(
+            "forgotten",
+            text=f"Done — I have deleted everything I kept about you. {FORGOTTEN_GOODBYE}",
+            artifact={"kind": "forgotten", **counts},
+        )
 
     # --- internals ----------------------------------------------------------------------------
     async def _turn_inputs(

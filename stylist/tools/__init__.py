@@ -7,6 +7,12 @@ reference ("latest", "photo 2") and resolved against the graph state's photo ids
 
 from stylist.tools.catalog_tools import complete_outfit, find_similar, search_catalog
 from stylist.tools.photo_tools import caption_image, classify_fewshot, tag_image, teach_style
+from stylist.tools.profile_tools import (
+    forget_me,
+    forget_preference,
+    remember_preference,
+    show_profile,
+)
 
 ALL_TOOLS = [
     tag_image,
@@ -16,6 +22,10 @@ ALL_TOOLS = [
     complete_outfit,
     classify_fewshot,
     teach_style,
+    remember_preference,
+    show_profile,
+    forget_preference,
+    forget_me,
 ]
 
 __all__ = [
@@ -24,6 +34,10 @@ __all__ = [
     "classify_fewshot",
     "complete_outfit",
     "find_similar",
+    "forget_me",
+    "forget_preference",
+    "remember_preference",
+    "show_profile",
     "search_catalog",
     "tag_image",
     "teach_style",

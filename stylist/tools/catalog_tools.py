@@ -18,13 +18,13 @@ from stylist.tools.artifacts import (
 )
 from stylist.tools.conversation import (
     ReferenceNotFound,
-    constraints_of,
     shown_item,
     shown_lists,
 )
 from stylist.tools.errors import ToolUserError
 from stylist.tools.photo_tools import predict_tags
 from stylist.tools.photos import photo_embedding, pick_photo
+from stylist.tools.profile_layer import constraints_in_force
 
 # Filter arguments, named exactly like the catalog's columns (and SearchFilters).
 Gender = Annotated[
@@ -102,13 +102,16 @@ def search_catalog(
         min_price=min_price,
         max_price=max_price,
     )
-    filters = search_backend.filters_for(query, explicit, constraints_of(state))
+    in_force = constraints_in_force(state)
+    filters = search_backend.filters_for(query, explicit, in_force.constraints)
     products = [
         product_dict(p)
         for p in search_backend.search(text=query, filters=filters, k=k, diverse=diverse)
     ]
     described = search_backend.describe(filters)
-    title = f'Catalog results for "{query}"' + (f" ({described})" if described else "")
+    title = in_force.titled(
+        f'Catalog results for "{query}"' + (f" ({described})" if described else "")
+    )
     return (
         products_summary(title, products),
         products_artifact(
@@ -152,7 +155,8 @@ def find_similar(
     if item_id is None:
         photo_id, label = pick_photo(state, photo)
         embedding = photo_embedding(photo_id)
-    filters, remainder = search_backend.parse_modifier(modifier, constraints_of(state))
+    in_force = constraints_in_force(state)
+    filters, remainder = search_backend.parse_modifier(modifier, in_force.constraints)
     results = search_backend.search(
         text=remainder or None,
         image_embedding=embedding,
@@ -163,7 +167,7 @@ def find_similar(
     )
     products = [product_dict(p) for p in results]
     source = label or f"item {item_id}"
-    title = f"Similar to {source}" + (f", {modifier.strip()}" if modifier else "")
+    title = in_force.titled(f"Similar to {source}" + (f", {modifier.strip()}" if modifier else ""))
     return (
         products_summary(title, products),
         products_artifact(
@@ -218,12 +222,13 @@ def complete_outfit(
         )
     else:
         description = shown_label or f"item {item_id}"
+    in_force = constraints_in_force(state)
     outfit = search_backend.outfit(
         item_id=item_id,
         tags=tags,
         image_embedding=embedding,
         style=style,
-        constraints=constraints_of(state),
+        constraints=in_force.constraints,
     )
     slots = [
         {"slot": s["slot"], "product": product_dict(s["product"]), "reason": s["reason"]}
@@ -234,7 +239,7 @@ def complete_outfit(
     missing = list(outfit.get("missing") or [])
     if not slots:
         raise ToolUserError(f"I could not find matching items in the catalog for {description}.")
-    lines = [f"Outfit around {description}:"]
+    lines = [in_force.titled(f"Outfit around {description}") + ":"]
     lines += [
         f"{n}. {s['slot']}: {product_line(s['product'])} — {s['reason']}"
         for n, s in enumerate(slots, 1)
@@ -245,5 +250,6 @@ def complete_outfit(
         "anchor": {"photo_id": photo_id, "item_id": item_id, "description": description},
         "slots": slots,
         "missing": missing,
+        "profile": in_force.profile_note,
     }
     return "\n".join(lines), artifact

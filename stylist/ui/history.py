@@ -165,6 +165,16 @@ class StylistDataLayer(SQLAlchemyDataLayer):
         self.async_session = sessionmaker(
             bind=self.engine, expire_on_commit=False, class_=AsyncSession
         )
+        # Threads of people who had themselves forgotten in this process: Chainlit still
+        # writes a chat's closing steps and session metadata; none of it may bring them back.
+        self.forgotten_threads: set[str] = set()
+
+    def stop_writing(self, thread_id: str | None) -> None:
+        if thread_id:
+            self.forgotten_threads.add(thread_id)
+
+    def _forgotten(self, thread_id: str | None) -> bool:
+        return bool(thread_id) and thread_id in self.forgotten_threads
 
     # --- users ---------------------------------------------------------------------------
     async def create_user(self, user):
@@ -241,11 +251,28 @@ class StylistDataLayer(SQLAlchemyDataLayer):
         metadata: dict | None = None,
         tags: list[str] | None = None,
     ):
+        if self._forgotten(thread_id):
+            return None
         if name is not None:
             name = thread_title(name)
         if metadata is not None:
             metadata = without_secrets(metadata)
         return await super().update_thread(thread_id, name, user_id, metadata, tags)
+
+    async def create_step(self, step_dict):
+        if self._forgotten(step_dict.get("threadId")):
+            return None
+        return await super().create_step(step_dict)
+
+    async def update_step(self, step_dict):
+        if self._forgotten(step_dict.get("threadId")):
+            return None
+        return await super().update_step(step_dict)
+
+    async def create_element(self, element):
+        if self._forgotten(getattr(element, "thread_id", None)):
+            return None
+        return await super().create_element(element)
 
     async def delete_thread(self, thread_id: str):
         owner = await self._get_user_id_by_thread(thread_id)

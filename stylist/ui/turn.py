@@ -6,7 +6,8 @@
 - tool artifacts (tags, products, outfit, caption, few-shot) become custom elements attached to
   the answer, in the order the tools ran;
 - an `error` event (provider key rejected, rate limit, timeout...) becomes a sentence in the
-  answer, and the chat goes on.
+  answer, and the chat goes on;
+- a `forgotten` event (the person confirmed "forget me") ends the chat (`stylist.ui.forget`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import chainlit as cl
 from chainlit.utils import utc_now
 
 from stylist.ui.elements import artifact_elements
+from stylist.ui.forget import end_forgotten_session
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +99,9 @@ async def stream_answer(
                     await answer.write(event.text)
             elif event.kind == "error":
                 await answer.write(f"**Sorry:** {event.text}", paragraph=True)
+            elif event.kind == "forgotten":  # first: nothing of this chat may be written now
+                await end_forgotten_session()
+                await answer.write(event.text)
     except Exception:  # noqa: BLE001 - the person gets a sentence; the log gets the traceback
         log.exception("chat turn failed")
         await answer.write(SOMETHING_BROKE, paragraph=True)
