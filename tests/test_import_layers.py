@@ -19,7 +19,13 @@ LAYERS: list[set[str]] = [
     {"settings"},
     {"atomic", "process_cache", "layout", "wording", "latency"},
     {"catalog", "images"},
-    {"models", "vectorstore", "language", "accounts"},  # peers, but see FORBIDDEN_PEER_IMPORTS
+    {
+        "models",
+        "vectorstore",
+        "language",
+        "accounts",
+        "wardrobe",
+    },  # peers; see FORBIDDEN_PEER_IMPORTS
     {"tools"},
     {"agent"},
     {
