@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stylist.agent.intents import HELP, NEED_PHOTO, Plan, PlannedCall
-from stylist.agent.wardrobe_planning import plan_wardrobe
+from stylist.agent.wardrobe_planning import owned_piece, plan_wardrobe
 from stylist.language.result import ItemRef, PhotoRef, ResultRef, Understanding
 from stylist.tools.conversation import (
     OWNED_ITEM_INTENTS,
@@ -98,6 +98,11 @@ def _plan_one(intent: str, u: Understanding, view: ConversationView) -> list[Pla
         return [_search(view)]
     if intent == "refine":
         return [_rerun_last(u, view)]
+    if intent == "outfit" and not view.photo_ids and not u.references:
+        # "what goes with my navy blazer?" in a chat without photos: a piece they own.
+        piece = owned_piece(u.text.lower())
+        if piece:
+            return [PlannedCall("complete_outfit", {"wardrobe_item": piece})]
     if intent in ("similar", "outfit"):
         return [_anchored(intent, anchor, u) for anchor in _anchors(u, view, intent)]
     if intent in OWNED_ITEM_INTENTS:

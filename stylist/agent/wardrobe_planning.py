@@ -53,10 +53,11 @@ def plan_wardrobe(
         return [PlannedCall("show_wardrobe", {"query": text})]
     if intent == "wardrobe_edit":
         args = {}
-        piece = owned_piece(lowered)
+        name = new_name(text)
+        # "call it my lucky shirt": the words after the verb are the new name, not the item.
+        piece = owned_piece(lowered.replace(name.lower(), " ") if name else lowered)
         if piece:
             args["item"] = piece
-        name = new_name(text)
         if name:
             args["name"] = name
         else:

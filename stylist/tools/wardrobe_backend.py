@@ -82,6 +82,14 @@ def corrected_attributes(corrections: Mapping[str, str] | None) -> dict[str, str
         except SearchError as err:
             raise ToolUserError(str(err)) from None
         out[attribute] = checked.values(attribute)[0]
+    if "articleType" in out:
+        # A corrected type takes its place in the catalog's tree with it ("Jeans" is
+        # Bottomwear, Apparel), unless the person said those too.
+        items = services.catalog().items
+        rows = items[items["articleType"] == out["articleType"]]
+        for level in ("subCategory", "masterCategory"):
+            if level not in out and len(rows):
+                out[level] = str(rows[level].mode().iloc[0])
     return out
 
 

@@ -28,8 +28,8 @@ def llm(standin_server):
     standin_server.clear()
 
 
-def call(name, **args):
-    return {"tool_calls": [{"name": name, "args": args}]}
+def call(tool, **args):
+    return {"tool_calls": [{"name": tool, "args": args}]}
 
 
 class Chat:
@@ -81,7 +81,14 @@ def outfit_pieces(catalog_photo, own_demo_world):
 
 
 def corrections(row, **changes):
-    keys = {"type": "articleType", "gender": "gender", "occasion": "usage", "season": "season"}
+    keys = {
+        "type": "articleType",
+        "subcategory": "subCategory",
+        "category": "masterCategory",
+        "gender": "gender",
+        "occasion": "usage",
+        "season": "season",
+    }
     return {word: row[a] for word, a in keys.items()} | changes
 
 
@@ -216,7 +223,12 @@ def test_planned_looks_are_built_on_different_pieces(
     bottoms = items[(items["subCategory"] == "Bottomwear")].head(2)
     for row in tops + [r.to_dict() for _, r in bottoms.iterrows()]:
         # Every piece made wearable with the others (same gender, occasion, season).
-        fixes = corrections(shirt, type=row["articleType"])
+        fixes = corrections(
+            shirt,
+            type=row["articleType"],
+            subcategory=row["subCategory"],
+            category=row["masterCategory"],
+        )
         chat.turn("save", call("save_to_wardrobe", corrections=fixes), photos=[read(row)])
     result = chat.turn(
         "plan 3 outfits for a week", call("plan_outfits", count=3, occasion="a week")
