@@ -119,3 +119,37 @@ def test_forget_deletes_one_users_wardrobe_from_every_store(isolated_settings):
 def test_a_wardrobe_needs_a_user(isolated_settings):
     with pytest.raises(ValueError):
         Wardrobe(isolated_settings, "")
+
+
+def test_a_saved_photo_outlives_the_chats_that_showed_it(isolated_settings):
+    import asyncio
+    import io
+
+    from PIL import Image
+
+    from stylist.accounts.database import open_app_database
+    from stylist.accounts.photos import PhotoOwners
+    from stylist.images import get_image_store
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (20, 40, 200)).save(buffer, format="JPEG")
+    store = get_image_store()
+    kept, dropped = store.put(buffer.getvalue()), None
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (200, 40, 20)).save(buffer, format="JPEG")
+    dropped = store.put(buffer.getvalue())
+    Wardrobe(isolated_settings, "alice").save([kept], BLAZER)
+
+    async def release():
+        engine = await open_app_database(isolated_settings)
+        owners = PhotoOwners(engine)
+        await owners.record("alice", dropped)
+        # The last chat showing both photos is deleted.
+        deleted = await owners.release("alice", [kept, dropped], store)
+        still = await owners.owns("alice", kept)
+        await engine.dispose()
+        return deleted, still
+
+    deleted, still_owned = asyncio.run(release())
+    assert deleted == [dropped]
+    assert still_owned and store.path(kept).is_file()
