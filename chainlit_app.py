@@ -37,9 +37,12 @@ from stylist.ui.readiness import readiness_notice
 from stylist.ui.resume import restored_widgets, stored_settings
 from stylist.ui.settings_panel import describe_choice, overrides_from_panel, panel_widgets
 from stylist.ui.turn import stream_answer
+from stylist.ui.wardrobe_actions import SAVE_ACTION, on_save_clicked
+from stylist.ui.wardrobe_page import mount_wardrobe_page
 
 mount_catalog_images(chainlit_server)
 mount_access_routes(chainlit_server)
+mount_wardrobe_page(chainlit_server)
 ensure_auth_secret()  # signs the login cookies; made on first run, kept in the data dir
 try:
     prepare_app_database()  # a fresh install or an older data dir: tables created / upgraded
@@ -152,3 +155,11 @@ async def on_message(message: cl.Message) -> None:
             return
     await stream_answer(session, text, intake.photo_ids, cl.user_session.get("overrides"))
     await name_first_interaction(text)  # a photo alone: so the answer's thumbs work at once
+
+
+@cl.action_callback(SAVE_ACTION)
+async def save_to_wardrobe(action: cl.Action) -> None:
+    if not account_is_known():
+        await cl.Message(content=ACCOUNT_GONE, author="Stylist").send()
+        return
+    await on_save_clicked(action, signed_in_user_id(), cl.user_session.get("stylist"))

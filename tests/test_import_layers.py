@@ -20,7 +20,7 @@ LAYERS: list[set[str]] = [
     {"atomic", "process_cache", "layout", "wording", "latency"},
     {"catalog", "images"},
     # peers, but see FORBIDDEN_PEER_IMPORTS
-    {"models", "vectorstore", "language", "accounts", "profile"},
+    {"models", "vectorstore", "language", "accounts", "profile", "wardrobe"},
     {"tools"},
     {"agent"},
     {

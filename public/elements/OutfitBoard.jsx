@@ -1,6 +1,8 @@
 // A completed outfit grouped by slot (top, bottom, shoes, bag, accessory): for each slot the
 // product card and the reason it fits. Props: {title, slots: [{slot, slotName, reason,
-// product: {id, name, price, priceText, imageUrl, attributes}}]} (stylist/ui/artifacts.py).
+// product: {id, name, price, priceText, imageUrl, source, attributes}}]} (stylist/ui/artifacts.py).
+// source: "wardrobe" (the person's own piece, priceText "yours"), "to_buy" (a catalog piece
+// filling a slot their wardrobe could not, "to buy · $24.00") or "catalog".
 export default function OutfitBoard() {
   const slots = props.slots || [];
   return (
@@ -10,6 +12,7 @@ export default function OutfitBoard() {
         {slots.map((s) => (
           <div key={s.slot} data-testid="outfit-slot" data-slot={s.slot}
                data-item-id={s.product.id} data-price={s.product.price}
+               data-source={s.product.source}
                className="rounded-md border bg-card"
                style={{ display: "grid", gridTemplateColumns: "96px 1fr", gap: "0.6rem",
                         padding: "0.4rem", alignItems: "center" }}>
@@ -18,7 +21,9 @@ export default function OutfitBoard() {
             <div>
               <div className="text-muted-foreground text-xs uppercase">{s.slotName}</div>
               <div className="text-sm font-medium">{s.product.name}</div>
-              <div className="text-primary text-sm font-semibold">{s.product.priceText}</div>
+              <div data-testid="slot-price" className="text-primary text-sm font-semibold">
+                {s.product.priceText}
+              </div>
               <div className="text-sm">{s.reason}</div>
               <div className="text-muted-foreground" style={{ fontSize: "0.65rem" }}>
                 {s.product.attributes.map((a) => a.value).join(" · ")}

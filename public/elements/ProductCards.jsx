@@ -1,6 +1,7 @@
 // Product cards: photo, name, price and attributes of each catalog item a tool returned.
 // Props: {title, filters: [{key, value}], products: [{id, number, label ("#2 · item 1534"), name,
-// price, priceText, imageUrl, attributes: [{key, name, value}]}]} (built by stylist/ui/artifacts.py). The data-* attributes
+// price, priceText, imageUrl, source ("catalog" | "wardrobe" | "to_buy"), corrected: [attribute
+// keys the person corrected], attributes: [{key, name, value}]}]} (built by stylist/ui/artifacts.py). The data-* attributes
 // let programs (and the end-to-end tests) read what is shown.
 export default function ProductCards() {
   const products = props.products || [];
@@ -17,7 +18,7 @@ export default function ProductCards() {
                     gap: "0.6rem" }}>
         {products.map((p) => (
           <div key={p.id} data-testid="product-card" data-item-id={p.id} data-number={p.number}
-               data-price={p.price}
+               data-price={p.price} data-source={p.source}
                {...Object.fromEntries(p.attributes.map((a) => [`data-${a.key.toLowerCase()}`, a.value]))}
                className="rounded-md border overflow-hidden bg-card">
             <img src={p.imageUrl} alt={p.name} loading="lazy"
@@ -35,7 +36,8 @@ export default function ProductCards() {
               </div>
               <div style={{ display: "flex", flexWrap: "wrap", gap: "0.25rem", marginTop: "0.25rem" }}>
                 {p.attributes.map((a) => (
-                  <span key={a.key} title={a.name} data-testid="product-attribute"
+                  <span key={a.key} title={(p.corrected || []).includes(a.key) ? `${a.name} (corrected by you)` : a.name}
+                        data-testid="product-attribute" data-key={a.key}
                         className="rounded-full bg-muted text-muted-foreground"
                         style={{ fontSize: "0.65rem", padding: "0 0.4rem" }}>
                     {a.value}

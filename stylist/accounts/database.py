@@ -16,6 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from stylist.settings import StyleSettings, get_settings
 
@@ -72,18 +73,23 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> AsyncEngine:
-    """An async engine for `url` (from `database_url`), with SQLite's pragmas applied."""
+def make_engine(url: str, *, pooled: bool = True) -> AsyncEngine:
+    """An async engine for `url` (from `database_url`), with SQLite's pragmas applied.
+
+    `pooled=False`: no connection outlives its statement, for code that runs each call in an
+    event loop of its own (`run_sync` from a tool's thread) — a pooled connection belongs to
+    the loop that opened it."""
+    options = {} if pooled else {"poolclass": NullPool}
     if is_sqlite(url):
         path = make_url(url).database
         if path:
             from pathlib import Path
 
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url)
+        engine = create_async_engine(url, **options)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    return create_async_engine(url, pool_pre_ping=pooled, **options)
 
 
 def run_sync(make_coroutine: Callable[[], Awaitable[T]]) -> T:

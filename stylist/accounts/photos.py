@@ -2,7 +2,8 @@
 
 Photos live once in the content-addressed image store; this table says which users sent them
 (Chainlit's users.id). A photo is served only to its owners, and its file is deleted when its
-last owner deletes the threads that showed it or is removed.
+last owner deletes the threads that showed it (and it is in none of their wardrobe items) or
+is removed.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from stylist.accounts.schema import elements, photo_owners, threads
+from stylist.accounts.schema import elements, photo_owners, threads, wardrobe_photos
 from stylist.accounts.timestamps import now_iso
 from stylist.images import ImageStore
 
@@ -57,6 +58,12 @@ class PhotoOwners:
                     .where(threads.c.userId == user_id, elements.c.objectKey.in_(image_ids))
                 )
                 shown = {row[0] for row in await conn.execute(still_shown)}
+                # A photo of an item in their wardrobe stays theirs when the chat goes.
+                in_wardrobe = select(wardrobe_photos.c.image_id).where(
+                    wardrobe_photos.c.user_id == user_id,
+                    wardrobe_photos.c.image_id.in_(image_ids),
+                )
+                shown |= {row[0] for row in await conn.execute(in_wardrobe)}
                 released = [i for i in image_ids if i not in shown]
                 if released:
                     await conn.execute(

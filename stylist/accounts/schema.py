@@ -33,7 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _MIGRATION_LOCK_KEY = 7_311_041
 
 metadata = MetaData()
@@ -157,6 +157,33 @@ api_keys = Table(
     Column("revoked_at", Text),
 )
 
+# A user's own garments (`stylist.wardrobe`): one row per item with its current attributes
+# (JSON: attribute -> label), which of them the person corrected, and the photos showing it.
+# Every query on these tables names the owner. Version 3.
+wardrobe_items = Table(
+    "stylist_wardrobe_items",
+    metadata,
+    Column("item_id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("attributes", Text, nullable=False),
+    Column("corrected", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+    Column("updated_at", Text, nullable=False),
+    Index("ix_wardrobe_items_user", "user_id"),
+)
+
+wardrobe_photos = Table(
+    "stylist_wardrobe_photos",
+    metadata,
+    Column("item_id", Integer, nullable=False),
+    Column("user_id", Text, nullable=False),
+    Column("image_id", Text, nullable=False),
+    Column("added_at", Text, nullable=False),
+    PrimaryKeyConstraint("item_id", "image_id"),
+    Index("ix_wardrobe_photos_user", "user_id"),
+)
+
 schema_version = Table(
     "stylist_schema",
     metadata,
@@ -167,6 +194,10 @@ schema_version = Table(
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     1: lambda conn: metadata.create_all(conn, checkfirst=True),
     2: lambda conn: api_keys.create(conn, checkfirst=True),
+    3: lambda conn: (
+        wardrobe_items.create(conn, checkfirst=True),
+        wardrobe_photos.create(conn, checkfirst=True),
+    ),
 }
 
 

@@ -42,6 +42,11 @@ _VERBS = {
     "show_profile": "show your style profile",
     "forget_preference": "forget that",
     "forget_me": "delete your data",
+    "save_to_wardrobe": "save it to your wardrobe",
+    "show_wardrobe": "show your wardrobe",
+    "update_wardrobe_item": "change that wardrobe item",
+    "remove_from_wardrobe": "remove it from your wardrobe",
+    "plan_outfits": "plan outfits from your wardrobe",
 }
 # Artifacts whose tool already wrote the sentence the person should read (profile tools).
 _SAID_BY_TOOL = {"profile", "forget_me"}
@@ -128,11 +133,74 @@ def _outfit(artifact: Mapping[str, Any]) -> str:
     profile = f" (your profile: {artifact['profile']})" if artifact.get("profile") else ""
     lines = [f"To complete the look around {artifact['anchor']['description']}{profile}:"]
     for n, slot in enumerate(slots, 1):
+        lines.append(f"{n}. {slot['slot'].capitalize()}: {_slot_piece(slot)}. {slot['reason']}")
+    to_buy = [s for s in slots if s.get("source", "catalog") == "catalog"]
+    total = sum(float(s["product"]["price"]) for s in to_buy)
+    if len(to_buy) < len(slots):
+        owned = len(slots) - len(to_buy)
         lines.append(
-            f"{n}. {slot['slot'].capitalize()}: {_item(slot['product'])}. {slot['reason']}"
+            f"{plural(owned, 'piece')} from your wardrobe"
+            + (
+                f"; the {plural(len(to_buy), 'piece')} to buy come to {_money(total)}."
+                if to_buy
+                else "."
+            )
         )
-    total = sum(float(s["product"]["price"]) for s in slots)
-    lines.append(f"The {len(slots)} pieces come to {_money(total)} in total.")
+    else:
+        lines.append(f"The {len(slots)} pieces come to {_money(total)} in total.")
+    return "\n".join(lines)
+
+
+def _slot_piece(slot: Mapping[str, Any]) -> str:
+    product = slot["product"]
+    if slot.get("source") == "wardrobe":
+        attrs = product["attributes"]
+        return (
+            f"yours — **{product['name']}** (wardrobe item {product['id']}; "
+            f"{attrs['baseColour']} {attrs['articleType']})"
+        )
+    return ("to buy — " if slot.get("to_buy") else "") + _item(product)
+
+
+def _outfits(artifact: Mapping[str, Any]) -> str:
+    outfits = artifact["outfits"]
+    occasion = f" for {artifact['occasion']}" if artifact.get("occasion") else ""
+    lines = [f"{plural(len(outfits), 'look')} from your wardrobe{occasion}:"]
+    if len(outfits) < int(artifact.get("requested") or len(outfits)):
+        lines.append(
+            f"(Your wardrobe has {plural(len(outfits), 'top or dress', 'tops or dresses')} "
+            f"to build on, so {plural(len(outfits), 'look')}, not {artifact['requested']}.)"
+        )
+    for number, outfit in enumerate(outfits, 1):
+        lines.append(f"**Look {number}**, around {outfit['anchor']['description']}:")
+        lines += [f"- {s['slot'].capitalize()}: {_slot_piece(s)}" for s in outfit["slots"]]
+    return "\n".join(lines)
+
+
+def _wardrobe(artifact: Mapping[str, Any]) -> str:
+    items = artifact["items"]
+    mode = artifact["mode"]
+    if mode == "removed":
+        return f"Done — {artifact['title'].removeprefix('Removed: ')} is out of your wardrobe."
+    if not items:
+        return (
+            "Nothing in your wardrobe matches that."
+            if artifact.get("filters")
+            else 'Your wardrobe is empty so far: send a photo and say "save this to my wardrobe".'
+        )
+    lines = [f"{artifact['title']}:"]
+    for item in items[: 3 * MAX_LISTED]:
+        attrs = item["attributes"]
+        fixed = item.get("corrected") or []
+        note = f" — corrected: {', '.join(attrs[a] for a in fixed)}" if fixed else ""
+        lines.append(
+            f"- **{item['name']}** (wardrobe item {item['id']}): {attrs['baseColour']} "
+            f"{attrs['articleType']}, {attrs['season']}, {attrs['usage']}{note}"
+        )
+    if mode == "saved":
+        lines.append(
+            'If a tag is wrong, say e.g. "the colour is black" or "call it my navy blazer".'
+        )
     return "\n".join(lines)
 
 
@@ -159,6 +227,8 @@ _WRITERS = {
     "outfit": _outfit,
     "caption": lambda a: f"Caption: “{a['caption']}”",
     "fewshot": _fewshot,
+    "outfits": _outfits,
+    "wardrobe": _wardrobe,
 }
 
 

@@ -10,7 +10,7 @@ is deleted (afterwards the app database can no longer say which threads were the
     style profile        the ("profile", user_id) namespace of the long-term memory store
     photos               image-store files nobody else sent (content-addressed: a photo two
                          people sent stays for the other)
-    wardrobe             (added when stylist.wardrobe merges: see WARDROBE_STEP below)
+    wardrobe             their items' rows and their owner-scoped vectors in Chroma
 
 `forget_user` runs every step and returns the counts before and after (after is all zeros on
 success). The CLI door is `stylist users forget NAME`; the chat asks to confirm first
@@ -34,6 +34,7 @@ from stylist.agent.checkpoints import CheckpointStore
 from stylist.images import get_image_store
 from stylist.profile import get_profile_store
 from stylist.settings import StyleSettings, get_settings
+from stylist.wardrobe import count_user_wardrobe, forget_user_wardrobe
 
 
 @dataclass
@@ -185,15 +186,27 @@ async def _delete_photos(ctx: ForgetContext) -> None:
         path.unlink(missing_ok=True)
 
 
+async def _count_wardrobe(ctx: ForgetContext) -> int:
+    counts = [
+        await asyncio.to_thread(count_user_wardrobe, ctx.settings, uid)
+        for uid in ctx.footprint.user_ids
+    ]
+    return sum(sum(c.values()) for c in counts)
+
+
+async def _delete_wardrobe(ctx: ForgetContext) -> None:
+    for user_id in ctx.footprint.user_ids:
+        await asyncio.to_thread(forget_user_wardrobe, ctx.settings, user_id)
+
+
 FORGET_STEPS: list[ForgetStep] = [
+    # The wardrobe first: its rows and vectors are found by the user ids, which the app
+    # database step removes.
+    ForgetStep("wardrobe", _count_wardrobe, _delete_wardrobe),
     ForgetStep("app database", _count_rows, _delete_rows),
     ForgetStep("conversation memory", _count_checkpoints, _delete_checkpoints),
     ForgetStep("style profile", _count_profile, _delete_profile),
     ForgetStep("image store", _count_photos, _delete_photos),
-    # WARDROBE_STEP — at the merge with stylist.wardrobe, add one line here:
-    #   ForgetStep("wardrobe", _count_wardrobe, _delete_wardrobe),
-    # with _count_wardrobe / _delete_wardrobe summing count_user_wardrobe(settings, uid) /
-    # forget_user_wardrobe(settings, uid) over ctx.footprint.user_ids (in a thread).
 ]
 
 

@@ -14,8 +14,10 @@ from typing import Any
 
 from stylist.agent.intents import HELP, NEED_PHOTO, Plan, PlannedCall
 from stylist.agent.profile_planning import plan_profile
+from stylist.agent.wardrobe_planning import owned_piece, plan_wardrobe
 from stylist.language.result import ItemRef, PhotoRef, ResultRef, Understanding
 from stylist.tools.conversation import (
+    OWNED_ITEM_INTENTS,
     Constraints,
     Focus,
     ReferenceNotFound,
@@ -40,6 +42,12 @@ _ASK_WORDS = {
     "show_constraints": "show what I'm filtering on",
     "clear_constraints": "clear your filters",
     "help": "explain what I can do",
+    "wardrobe_save": "save it to your wardrobe",
+    "wardrobe_show": "show your wardrobe",
+    "wardrobe_edit": "change an item of your wardrobe",
+    "wardrobe_remove": "remove an item from your wardrobe",
+    "wardrobe_outfit": "build an outfit from your wardrobe",
+    "wardrobe_plan": "plan outfits from your wardrobe",
 }
 _PHOTO_ASKS = {
     "tag": ("tag_image", "tell you what it is"),
@@ -91,8 +99,15 @@ def _plan_one(intent: str, u: Understanding, view: ConversationView) -> list[Pla
         return [_search(view)]
     if intent == "refine":
         return [_rerun_last(u, view)]
+    if intent == "outfit" and not view.photo_ids and not u.references:
+        # "what goes with my navy blazer?" in a chat without photos: a piece they own.
+        piece = owned_piece(u.text.lower())
+        if piece:
+            return [PlannedCall("complete_outfit", {"wardrobe_item": piece})]
     if intent in ("similar", "outfit"):
         return [_anchored(intent, anchor, u) for anchor in _anchors(u, view, intent)]
+    if intent in OWNED_ITEM_INTENTS:
+        return plan_wardrobe(intent, u, lambda what: _photo(u, view, what))
     if intent in _PHOTO_ASKS:
         tool, what = _PHOTO_ASKS[intent]
         return [PlannedCall(tool, {"photo": _photo(u, view, what)})]

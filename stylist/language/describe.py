@@ -22,6 +22,12 @@ _INTENT_WORDS = {
     "show_constraints": "what I'm filtering on",
     "clear_constraints": "starting over",
     "clarify": "not sure what you'd like",
+    "wardrobe_save": "saving it to your wardrobe",
+    "wardrobe_show": "your wardrobe",
+    "wardrobe_edit": "changing a wardrobe item",
+    "wardrobe_remove": "removing a wardrobe item",
+    "wardrobe_outfit": "an outfit from your wardrobe",
+    "wardrobe_plan": "outfits planned from your wardrobe",
 }
 _DIRECTIONS = {
     ("formality", "more"): "more formal",

@@ -21,6 +21,12 @@ Intent = Literal[
     "show_constraints",
     "clear_constraints",
     "clarify",
+    "wardrobe_save",
+    "wardrobe_show",
+    "wardrobe_edit",
+    "wardrobe_remove",
+    "wardrobe_outfit",
+    "wardrobe_plan",
 ]
 
 

@@ -11,7 +11,6 @@ from pydantic import Field
 from stylist.tools import search_backend
 from stylist.tools.artifacts import (
     product_dict,
-    product_line,
     products_artifact,
     products_summary,
     top_labels,
@@ -25,6 +24,9 @@ from stylist.tools.errors import ToolUserError
 from stylist.tools.photo_tools import predict_tags
 from stylist.tools.photos import photo_embedding, pick_photo
 from stylist.tools.profile_layer import constraints_in_force
+from stylist.tools.run_context import current_user_id
+from stylist.tools.wardrobe_backend import EMPTY, SIGN_IN, owned_item, owned_pieces
+from stylist.tools.wardrobe_tools import outfit_slots, owned_outfit, slot_line
 
 # Filter arguments, named exactly like the catalog's columns (and SearchFilters).
 Gender = Annotated[
@@ -200,18 +202,42 @@ def complete_outfit(
         str | None,
         Field(max_length=200, description='e.g. "casual summer day", "office", "party night"'),
     ] = None,
+    wardrobe_item: Annotated[
+        str | None,
+        Field(
+            max_length=120,
+            description="build around a piece the person owns: its wardrobe number or name "
+            '("my navy blazer")',
+        ),
+    ] = None,
+    from_wardrobe: Annotated[
+        bool,
+        Field(description="use the person's own wardrobe first (false: catalog pieces only)"),
+    ] = True,
 ) -> tuple[str, dict[str, Any]]:
-    """Complete an outfit around a garment (a photo, a catalog item, or one of the results shown:
-    `result` is its #number): one matching product per missing slot (e.g. bottom, shoes,
-    accessory), each with the reason it fits (colour harmony, season, occasion). The person's
-    constraints so far hold for every slot. Only recommend products this returns."""
+    """Complete an outfit around a garment (a photo, a catalog item, a piece of the person's
+    wardrobe, or one of the results shown: `result` is its #number): one matching piece per
+    missing slot (e.g. bottom, shoes, accessory), each with the reason it fits (colour harmony,
+    season, occasion). For a signed-in person with a wardrobe, slots are filled from what they
+    own first ("yours"); the rest comes from the catalog, marked to buy with its price. The
+    person's constraints so far hold for every slot. Only recommend products this returns."""
     photo_id = None
     tags = None
     embedding = None
     shown_label = None
+    anchor_item = None
+    owned = owned_pieces() if from_wardrobe or wardrobe_item else None
+    if wardrobe_item:
+        if owned is None:
+            raise ToolUserError(EMPTY if current_user_id() else SIGN_IN)
+        anchor_item = owned_item(owned.wardrobe, wardrobe_item)
+        item_id = None
+        result = None
     if result is not None:
         item_id, shown_label = _shown_result(state, result)
-    if item_id is None:
+    if anchor_item is not None:
+        description = f"your {anchor_item.name}"
+    elif item_id is None:
         photo_id, label = pick_photo(state, photo)
         tags = predict_tags(photo_id)
         embedding = photo_embedding(photo_id)
@@ -223,31 +249,40 @@ def complete_outfit(
     else:
         description = shown_label or f"item {item_id}"
     in_force = constraints_in_force(state)
-    outfit = search_backend.outfit(
-        item_id=item_id,
-        tags=tags,
-        image_embedding=embedding,
-        style=style,
-        constraints=in_force.constraints,
-    )
-    slots = [
-        {"slot": s["slot"], "product": product_dict(s["product"]), "reason": s["reason"]}
-        for s in outfit["slots"]
-    ]
+    if owned is not None:
+        outfit = owned_outfit(
+            owned=owned,
+            anchor_item=anchor_item,
+            photo_id=photo_id,
+            item_id=item_id,
+            tags=tags,
+            embedding=embedding,
+            style=style,
+            constraints=in_force.constraints,
+        )
+    else:
+        outfit = search_backend.outfit(
+            item_id=item_id,
+            tags=tags,
+            image_embedding=embedding,
+            style=style,
+            constraints=in_force.constraints,
+        )
+    slots = outfit_slots(outfit, owned)
     if item_id is not None and not shown_label and outfit["anchor"].get("name"):
         description = f"item {item_id} {outfit['anchor']['name']}"
     missing = list(outfit.get("missing") or [])
     if not slots:
         raise ToolUserError(f"I could not find matching items in the catalog for {description}.")
     lines = [in_force.titled(f"Outfit around {description}") + ":"]
-    lines += [
-        f"{n}. {s['slot']}: {product_line(s['product'])} — {s['reason']}"
-        for n, s in enumerate(slots, 1)
-    ]
+    lines += [slot_line(n, s) for n, s in enumerate(slots, 1)]
     lines += [f"- {slot}: nothing compatible in the catalog" for slot in missing]
+    anchor = {"photo_id": photo_id, "item_id": item_id, "description": description}
+    if anchor_item is not None:
+        anchor.update(wardrobe_item_id=anchor_item.id, photo_id=anchor_item.photo_id)
     artifact = {
         "kind": "outfit",
-        "anchor": {"photo_id": photo_id, "item_id": item_id, "description": description},
+        "anchor": anchor,
         "slots": slots,
         "missing": missing,
         "profile": in_force.profile_note,

@@ -108,6 +108,17 @@ class Constraints(BaseModel):
 
 # --- from what the person said -----------------------------------------------------------------
 
+OWNED_ITEM_INTENTS = frozenset(
+    {
+        "wardrobe_save",
+        "wardrobe_show",
+        "wardrobe_edit",
+        "wardrobe_remove",
+        "wardrobe_outfit",
+        "wardrobe_plan",
+    }
+)
+
 
 @lru_cache(maxsize=1)
 def comparative_table() -> dict:
@@ -124,6 +135,10 @@ def update_constraints(
     """The constraints after this message: set, changed or dropped by what it says."""
     u = understanding
     known = known_values or {}
+    if set(u.intents) & OWNED_ITEM_INTENTS and not set(u.intents) & {"search", "refine"}:
+        # Words about what the person owns ("save my red top", "my shoes") describe it; they
+        # are not what they want to shop for.
+        return constraints
     if "clear_constraints" in u.intents or "all" in u.reset:
         c = Constraints()
     else:
@@ -298,7 +313,11 @@ def shown_from_artifact(
             attributes={a: str(p.get("attributes", {}).get(a, "")) for a in SHOWN_ATTRIBUTES},
         )
         for n, p in enumerate(products, 1)
+        # An owned piece is no catalog item: "#2" must not search by its wardrobe number.
+        if p.get("source") != "wardrobe"
     ]
+    if not items:
+        return None
     title = str(
         artifact.get("title")
         or f"Outfit around {artifact.get('anchor', {}).get('description', '')}"

@@ -8,6 +8,7 @@ sentence for filter words.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ from stylist.tools.conversation import Constraints, enforce
 from stylist.tools.run_context import run_context_value
 from stylist.tools.understanding import read_request
 from stylist.vectorstore.filters import SearchFilters
-from stylist.vectorstore.outfit import complete_outfit
+from stylist.vectorstore.outfit import OutfitSource, complete_outfit
 from stylist.vectorstore.products import Product
 from stylist.vectorstore.search import get_index
 
@@ -91,10 +92,12 @@ def outfit(
     image_embedding: np.ndarray | None = None,
     style: str | None = None,
     constraints: Constraints | None = None,
+    before_catalog: Sequence[OutfitSource] = (),
 ) -> dict[str, Any]:
-    """{"anchor": {"name", "attributes", ...}, "slots": [{"slot", "product", "reason"}],
-    "missing": [slot names nothing compatible was found for]}; every slot respects the
-    constraints in force (what they rule out, gender, budget)."""
+    """{"anchor": {"name", "attributes", ...}, "slots": [{"slot", "product", "reason",
+    "source"}], "missing": [slot names nothing compatible was found for]}; every slot respects
+    the constraints in force (what they rule out, gender, budget). `before_catalog`: pools
+    tried before the catalog for each slot (the person's wardrobe)."""
     filters = enforce(SearchFilters(), constraints or Constraints(), outfit=True)
     result = complete_outfit(
         anchor_item_id=item_id,
@@ -103,5 +106,6 @@ def outfit(
         style=style,
         filters=None if filters.is_empty() else filters,
         settings=get_settings(),
+        before_catalog=before_catalog,
     )
     return result.model_dump()

@@ -27,8 +27,7 @@ from fastapi.security.utils import get_authorization_scheme_param
 from PIL import Image
 from starlette.requests import Request
 
-from stylist.ui.artifacts import CATALOG_IMAGE_ROUTE
-from stylist.ui.history import PHOTO_ROUTE
+from stylist.ui.artifacts import CATALOG_IMAGE_ROUTE, PHOTO_ROUTE
 
 NO_SUCH_PHOTO = "There is no such photo."
 NO_SUCH_MESSAGE = "There is no such message."

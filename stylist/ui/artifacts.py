@@ -32,6 +32,10 @@ SLOT_NAMES: dict[str, str] = {
 }
 
 CATALOG_IMAGE_ROUTE = "/stylist/catalog-image/{item_id}"
+# A stored photo, served only to its owners (`stylist.ui.access`). ":path" so that any id, even
+# one with slashes, reaches the check (and gets a refusal).
+PHOTO_ROUTE = "/stylist/photos/{image_id:path}"
+WARDROBE_SOURCE = "wardrobe"
 
 
 @dataclass
@@ -46,6 +50,10 @@ def catalog_image_url(item_id: int) -> str:
     return CATALOG_IMAGE_ROUTE.format(item_id=int(item_id))
 
 
+def photo_url(image_id: str) -> str:
+    return PHOTO_ROUTE.replace("{image_id:path}", image_id)
+
+
 def price_text(price: float | None) -> str:
     return "" if price is None else f"${float(price):,.2f}"
 
@@ -54,19 +62,35 @@ def percent(confidence: float) -> int:
     return max(0, min(100, round(float(confidence) * 100)))
 
 
-def product_props(product: dict[str, Any], number: int | None = None) -> dict[str, Any]:
+def product_props(
+    product: dict[str, Any], number: int | None = None, *, to_buy: bool = False
+) -> dict[str, Any]:
     """A card's props; `number` is its place in the list shown ("#2"), what the person can say
-    back ("the second one", "#2"), shown on the card with the item id."""
+    back ("the second one", "#2"), shown on the card with the item id. A piece of the person's
+    wardrobe (`source` "wardrobe") shows its own photo and "yours"; `to_buy`: a catalog piece
+    that fills a slot their wardrobe could not ("to buy · $24.00")."""
     attributes = product.get("attributes") or {}
-    label = f"item {int(product['id'])}"
+    owned = product.get("source") == WARDROBE_SOURCE
+    label = f"wardrobe item {int(product['id'])}" if owned else f"item {int(product['id'])}"
+    price = None if owned or product.get("price") is None else round(float(product["price"]), 2)
+    if owned:
+        shown_price = "yours"
+        image = photo_url(product["photo_id"]) if product.get("photo_id") else ""
+    else:
+        shown_price = price_text(price)
+        if to_buy:
+            shown_price = f"to buy · {shown_price}"
+        image = catalog_image_url(product["id"])
     return {
         "id": int(product["id"]),
         "number": number,
         "label": f"#{number} · {label}" if number is not None else label,
         "name": str(product.get("name") or f"Item {product['id']}"),
-        "price": None if product.get("price") is None else round(float(product["price"]), 2),
-        "priceText": price_text(product.get("price")),
-        "imageUrl": catalog_image_url(product["id"]),
+        "price": price,
+        "priceText": shown_price,
+        "imageUrl": image,
+        "source": WARDROBE_SOURCE if owned else ("to_buy" if to_buy else "catalog"),
+        "corrected": list(product.get("corrected") or []),
         # Ordered like ATTRIBUTES so every card reads the same way.
         "attributes": [
             {"key": a, "name": ATTRIBUTE_NAMES[a], "value": str(attributes[a])}
@@ -114,21 +138,56 @@ def render_products(artifact: dict[str, Any]) -> Rendered:
     return Rendered(elements=[("ProductCards", props)])
 
 
-def render_outfit(artifact: dict[str, Any]) -> Rendered:
+def outfit_props(artifact: dict[str, Any], title: str | None = None) -> dict[str, Any]:
     slots = [
         {
             "slot": str(s.get("slot", "")),
             "slotName": SLOT_NAMES.get(str(s.get("slot")), str(s.get("slot", "")).title()),
             "reason": str(s.get("reason") or ""),
-            "product": product_props(s["product"], n),
+            "product": product_props(s["product"], n, to_buy=bool(s.get("to_buy"))),
         }
         for n, s in enumerate((s for s in artifact.get("slots") or [] if s.get("product")), 1)
     ]
     anchor = (artifact.get("anchor") or {}).get("description") or "your piece"
-    props = {"title": f"An outfit around {anchor}", "slots": slots}
-    if not slots:
+    return {"title": title or f"An outfit around {anchor}", "slots": slots}
+
+
+def render_outfit(artifact: dict[str, Any]) -> Rendered:
+    props = outfit_props(artifact)
+    if not props["slots"]:
+        anchor = (artifact.get("anchor") or {}).get("description") or "your piece"
         return Rendered(markdown=f"*I could not find pieces to go with {anchor}.*")
     return Rendered(elements=[("OutfitBoard", props)])
+
+
+def render_outfits(artifact: dict[str, Any]) -> Rendered:
+    """Several looks (planned from the wardrobe): one outfit board per look."""
+    boards = []
+    for number, outfit in enumerate(artifact.get("outfits") or [], 1):
+        anchor = (outfit.get("anchor") or {}).get("description") or "your piece"
+        props = outfit_props(outfit, f"Look {number}: around {anchor}")
+        if props["slots"]:
+            boards.append(("OutfitBoard", props))
+    if not boards:
+        return Rendered(markdown="*I could not put looks together from your wardrobe.*")
+    return Rendered(elements=boards)
+
+
+def render_wardrobe(artifact: dict[str, Any]) -> Rendered:
+    """Items of the person's wardrobe as product cards (their own photos, "yours")."""
+    items = [product_props(item) for item in artifact.get("items") or []]
+    title = str(artifact.get("title") or "Your wardrobe")
+    if not items:
+        if artifact.get("mode") == "removed":
+            return Rendered(markdown=f"*{title}.*")
+        return Rendered(markdown=f"*{title}: nothing there yet.*")
+    filters = artifact.get("filters") or {}
+    props = {
+        "title": title,
+        "filters": [{"key": k, "value": _filter_text(k, v)} for k, v in filters.items()],
+        "products": items,
+    }
+    return Rendered(elements=[("ProductCards", props)])
 
 
 def render_caption(artifact: dict[str, Any]) -> Rendered:
@@ -170,6 +229,8 @@ RENDERERS = {
     "tags": render_tags,
     "products": render_products,
     "outfit": render_outfit,
+    "outfits": render_outfits,
+    "wardrobe": render_wardrobe,
     "caption": render_caption,
     "fewshot": render_fewshot,
 }

@@ -36,19 +36,14 @@ from stylist.accounts.photos import PhotoOwners
 from stylist.accounts.users import AccountStore
 from stylist.images import ImageRejected, ImageStore, get_image_store
 from stylist.settings import StyleSettings, get_settings
+from stylist.ui.artifacts import photo_url
 
 log = logging.getLogger(__name__)
 
-# ":path" so that any id, even one with slashes, reaches the check (and gets a refusal).
-PHOTO_ROUTE = "/stylist/photos/{image_id:path}"
 SECRET_KEYS = frozenset({"api_key"})
 UNTITLED = "Photo chat"
 TITLE_LENGTH = 60
 _JSON_LIST_KEYS = frozenset({"tags", "thread_tags", "step_tags"})
-
-
-def photo_url(image_id: str) -> str:
-    return PHOTO_ROUTE.replace("{image_id:path}", image_id)
 
 
 def without_secrets(value: Any) -> Any:

@@ -3,8 +3,9 @@
 - `token` events stream into the answer message as they come;
 - each `tool_start` / `tool_end` pair becomes a `cl.Step` (type "tool") showing the arguments
   and the summary the model saw;
-- tool artifacts (tags, products, outfit, caption, few-shot) become custom elements attached to
-  the answer, in the order the tools ran;
+- tool artifacts (tags, products, outfit(s), caption, few-shot, wardrobe) become custom
+  elements attached to the answer, in the order the tools ran; a tagged photo gets a
+  "Save to wardrobe" button (`stylist.ui.wardrobe_actions`);
 - an `error` event (provider key rejected, rate limit, timeout...) becomes a sentence in the
   answer, and the chat goes on;
 - a `forgotten` event (the person confirmed "forget me") ends the chat (`stylist.ui.forget`).
@@ -22,6 +23,7 @@ from chainlit.utils import utc_now
 
 from stylist.ui.elements import artifact_elements
 from stylist.ui.forget import end_forgotten_session
+from stylist.ui.wardrobe_actions import save_actions
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,7 @@ async def stream_answer(
     steps: dict[str, cl.Step] = {}
     notes: list[str] = []
     elements: list[cl.CustomElement] = []
+    artifacts: list[dict[str, Any]] = []
     streamed = False
     try:
         async for event in session.stream_turn(text, photo_ids, overrides):
@@ -90,6 +93,7 @@ async def stream_answer(
                     step.is_error = not event.ok
                     step.end = utc_now()
                     await step.update()
+                artifacts.append(event.artifact)
                 markdown, new_elements = artifact_elements(event.artifact)
                 if markdown:
                     notes.append(markdown)
@@ -115,5 +119,7 @@ async def stream_answer(
     if answer.message is None:  # nothing was said at all (an empty final answer)
         await answer.write("Done." if elements else "I have nothing to add to that.")
     answer.message.elements = elements
+    # A tagged photo gets a "Save to wardrobe" button (signed-in chats).
+    answer.message.actions = save_actions(artifacts, getattr(session, "user_id", None))
     await answer.message.send()
     return answer.message

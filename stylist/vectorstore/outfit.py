@@ -7,6 +7,10 @@ items of the slot's kinds that pass every compatibility rule and the caller's fi
 ranked by colour harmony with the outfit so far, by embedding similarity to the style (a style
 text such as "casual summer outfit", else the anchor's own embedding), and by exact matches of
 occasion / season / gender.
+
+Where candidates come from is a parameter: `before_catalog` lists other pools of items (a
+person's wardrobe, as `OutfitSource`s) tried slot by slot before the catalog, which stays the
+fallback; each slot records the source it was filled from.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import json
 import threading
 import weakref
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
@@ -30,12 +35,28 @@ from stylist.vectorstore.products import Product
 from stylist.vectorstore.search import CatalogIndex, get_index
 
 CATEGORY_FIELDS = ("masterCategory", "subCategory", "articleType")
+CATALOG_SOURCE = "catalog"
+
+
+@dataclass(frozen=True)
+class OutfitSource:
+    """A pool of candidate items for the slots (`search.item_pool`), tried before the catalog.
+
+    `name` marks the slots it fills ("wardrobe"); `exclude` holds ids it must not offer (the
+    anchor itself, pieces already used in other outfits); `priced=False`: its items have no
+    price (things a person owns), so the caller's price limits do not apply to them."""
+
+    name: str
+    pool: object
+    exclude: frozenset[int] = frozenset()
+    priced: bool = True
 
 
 class OutfitSlot(BaseModel):
     slot: str
     product: Product
     reason: str
+    source: str = CATALOG_SOURCE
 
 
 class Outfit(BaseModel):
@@ -46,7 +67,11 @@ class Outfit(BaseModel):
     def summary(self) -> str:
         """Lines for an LLM or a terminal."""
         lines = [f"Outfit around {self.anchor.get('name') or 'your garment'}:"]
-        lines += [f"- {s.slot}: {s.product.short()} — {s.reason}" for s in self.slots]
+        lines += [
+            f"- {s.slot}: {s.product.short() if s.source == CATALOG_SOURCE else s.product.name}"
+            f"{'' if s.source == CATALOG_SOURCE else f' ({s.source})'} — {s.reason}"
+            for s in self.slots
+        ]
         lines += [f"- {slot}: nothing compatible in the catalog" for slot in self.missing]
         return "\n".join(lines)
 
@@ -98,12 +123,14 @@ def complete_outfit(
     settings: StyleSettings | None = None,
     *,
     index: CatalogIndex | None = None,
+    before_catalog: Sequence[OutfitSource] = (),
 ) -> Outfit:
     """Complete an outfit around one anchor; see docs/architecture.md (Outfits).
 
     The anchor is a catalog item, or a photo described by its predicted tags (`anchor_tags`)
     and, when the caller has it, the photo's image embedding (`anchor_embedding`, which ranks
-    the slots by looks; without it the tags' words do).
+    the slots by looks; without it the tags' words do). Each slot is filled from the first of
+    `before_catalog` that has a compatible item, else from the catalog.
     """
     index = index or get_index(settings)
     if anchor_item_id is None and not anchor_tags:
@@ -142,17 +169,26 @@ def complete_outfit(
     missing: list[str] = []
     # A Unisex anchor can go either way; the first gendered pick sets the outfit's gender.
     outfit_gender = attributes.get("gender")
+    catalog = OutfitSource(
+        CATALOG_SOURCE,
+        index.mirror(),
+        frozenset({int(anchor_item_id)}) if anchor_item_id is not None else frozenset(),
+    )
+    unpriced = filters.model_copy(update={"min_price": None, "max_price": None})
     for slot in outfit_rules()["plans"].get(kind, outfit_rules()["plans"]["top"]):
-        pick = _best_for_slot(
-            index,
-            slot,
-            attributes,
-            outfit_gender,
-            chosen,
-            style_vector,
-            filters,
-            exclude={anchor_item_id} if anchor_item_id else set(),
-        )
+        pick = None
+        for source in (*before_catalog, catalog):
+            pick = _best_for_slot(
+                source,
+                slot,
+                attributes,
+                outfit_gender,
+                chosen,
+                style_vector,
+                filters if source.priced else unpriced,
+            )
+            if pick is not None:
+                break
         if pick is None:
             missing.append(slot)
             continue
@@ -162,10 +198,12 @@ def complete_outfit(
     return Outfit(anchor=anchor, slots=chosen, missing=missing)
 
 
-def _best_for_slot(index, slot, anchor, outfit_gender, chosen, style_vector, filters, exclude):
+def _best_for_slot(source, slot, anchor, outfit_gender, chosen, style_vector, filters):
     rules = outfit_rules()
     spec = rules["slots"][slot]
-    mirror = index.mirror()
+    mirror = source.pool
+    if len(mirror.ids) == 0:
+        return None
     cols = mirror.columns
     kinds = _row_kinds(mirror)
     mask = np.isin(kinds, spec["kinds"])
@@ -179,7 +217,7 @@ def _best_for_slot(index, slot, anchor, outfit_gender, chosen, style_vector, fil
     extra = filters.mask(cols, mirror.prices, mirror.names)
     if extra is not None:
         mask &= extra
-    for item in exclude:
+    for item in source.exclude:
         row = mirror.row_of.get(int(item))
         if row is not None:
             mask[row] = False
@@ -204,6 +242,7 @@ def _best_for_slot(index, slot, anchor, outfit_gender, chosen, style_vector, fil
         slot=slot,
         product=product,
         reason=_reason(product, anchor, harmony_of[colours[best]][1], slot),
+        source=source.name,
     )
 
 

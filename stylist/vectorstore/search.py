@@ -383,15 +383,22 @@ def _load_mirror(collection) -> _Mirror:
         offset += PAGE
     if not ids:
         raise IndexMissing("The catalog index is empty; run `stylist index` to build it.")
+    return item_pool(ids, np.concatenate(vectors), metadatas)
+
+
+def item_pool(ids: list[int], fused: np.ndarray, metadatas: list[Mapping[str, object]]) -> _Mirror:
+    """Items as the query and outfit code scan them (ids, fused embeddings, metadata columns):
+    the catalog's mirror, or another set of items in the same shape (a person's wardrobe)."""
     columns = {a: pd.Categorical([str(m.get(a, "")) for m in metadatas]) for a in ATTRIBUTES}
     prices = np.array([float(m.get("price") or 0.0) for m in metadatas])
     names = np.array([str(m.get("name") or "").lower() for m in metadatas])
     id_array = np.array(ids, dtype=np.int64)
+    dim = fused.shape[1] if fused.ndim == 2 else 0
     return _Mirror(
         id_array,
-        {i: r for r, i in enumerate(ids)},
-        np.concatenate(vectors),
-        metadatas,
+        {int(i): r for r, i in enumerate(ids)},
+        np.asarray(fused, np.float32).reshape(len(ids), dim),
+        list(metadatas),
         columns,
         prices,
         names,

@@ -1,6 +1,7 @@
 """Forget me: after it, nothing of the person is left in any store — the app database (account,
 threads, steps, elements, feedback, photo ownership), the conversation memory, the style
-profile and the image store — and someone else's data (even a photo both sent) is untouched.
+profile, the wardrobe (its rows and its Chroma vectors) and the image store — and someone
+else's data (even a photo both sent) is untouched.
 
 Through both doors: the chat (asks to confirm, and only the person's own "yes" deletes) and
 `stylist users forget NAME`. Each store is counted directly here, not with the code under test.
@@ -23,7 +24,16 @@ from sqlalchemy import func, or_, select
 from typer.testing import CliRunner
 
 from stylist.accounts.database import open_app_database
-from stylist.accounts.schema import accounts, elements, feedbacks, photo_owners, steps, threads
+from stylist.accounts.schema import (
+    accounts,
+    elements,
+    feedbacks,
+    photo_owners,
+    steps,
+    threads,
+    wardrobe_items,
+    wardrobe_photos,
+)
 from stylist.accounts.schema import users as chainlit_users
 from stylist.accounts.users import AccountStore
 from stylist.agent import StylistSession
@@ -31,6 +41,8 @@ from stylist.cli import app
 from stylist.images import get_image_store
 from stylist.profile import get_profile_store
 from stylist.ui.history import StylistDataLayer
+from stylist.vectorstore.client import get_chroma_client
+from stylist.wardrobe import Wardrobe
 
 pytestmark = pytest.mark.slow
 OFFLINE = {"provider": "offline"}
@@ -104,6 +116,15 @@ async def app_rows(engine, name: str, user_id: str, thread_ids: list[str]) -> in
         return sum([int((await conn.execute(q)).scalar()) for q in queries])
 
 
+async def wardrobe_rows(engine, user_id: str) -> int:
+    queries = [
+        select(func.count()).select_from(table).where(table.c.user_id == user_id)
+        for table in (wardrobe_items, wardrobe_photos)
+    ]
+    async with engine.connect() as conn:
+        return sum([int((await conn.execute(q)).scalar()) for q in queries])
+
+
 def checkpoint_rows(settings, thread_ids: list[str]) -> int:
     marks = ",".join("?" * len(thread_ids))
     with sqlite3.connect(settings.checkpoint_db) as conn:
@@ -113,6 +134,28 @@ def checkpoint_rows(settings, thread_ids: list[str]) -> int:
             ).fetchone()[0]
             for table in ("checkpoints", "writes")
         )
+
+
+def wardrobe_vectors(settings, user_id: str) -> int:
+    """Vectors in any Chroma collection whose metadata names this user (read without the
+    wardrobe's own code, so a vector stored under another collection name still counts)."""
+    client = get_chroma_client(settings)
+    names = [getattr(c, "name", c) for c in client.list_collections()]
+    return sum(
+        len(client.get_collection(n).get(where={"user_id": user_id}, include=[])["ids"])
+        for n in names
+    )
+
+
+def save_garment(settings, user_id: str, photo_id: str) -> None:
+    """One wardrobe item with a vector, as the save tool stores it."""
+    Wardrobe(settings, user_id).save(
+        [photo_id],
+        {"articleType": "Shirts", "baseColour": "Navy Blue"},
+        name="my navy shirt",
+        embed=lambda _image_id, _attributes: np.full(8, 0.5, np.float32),
+        fingerprint="test-encoder",
+    )
 
 
 class World:
@@ -143,6 +186,8 @@ class World:
         for user, threads_of in ((self.ada, self.ada_threads), (self.bob, self.bob_threads)):
             session = StylistSession(thread_id=threads_of[0], user_id=user.id, overrides=OFFLINE)
             await session.acollect_turn("I never wear yellow")  # a profile fact and a checkpoint
+        await asyncio.to_thread(save_garment, self.settings, self.ada.id, self.ada_only)
+        await asyncio.to_thread(save_garment, self.settings, self.bob.id, self.shared)
         return self
 
     async def counts(self, who: str) -> dict[str, int]:
@@ -156,6 +201,8 @@ class World:
             "checkpoints": checkpoint_rows(self.settings, thread_ids),
             "profile": get_profile_store(self.settings).count(user.id),
             "photos only they sent": sum(store.path(i).is_file() for i in mine),
+            "wardrobe rows": await wardrobe_rows(self.engine, user.id),
+            "wardrobe vectors": wardrobe_vectors(self.settings, user.id),
         }
 
     async def close(self):
@@ -191,6 +238,7 @@ def test_forget_me_in_the_chat_asks_first_then_leaves_nothing(private_memory):
             forgotten = [e for e in done.events if e.kind == "forgotten"]
             assert forgotten and "deleted everything" in done.text
             assert forgotten[0].artifact["remaining"] == {
+                "wardrobe": 0,
                 "app database": 0,
                 "conversation memory": 0,
                 "style profile": 0,
