@@ -8,7 +8,7 @@ sentence for filter words.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import numpy as np
@@ -93,6 +93,7 @@ def outfit(
     style: str | None = None,
     constraints: Constraints | None = None,
     before_catalog: Sequence[OutfitSource] = (),
+    catalog_exclude: Collection[int] = (),
 ) -> dict[str, Any]:
     """{"anchor": {"name", "attributes", ...}, "slots": [{"slot", "product", "reason",
     "source"}], "missing": [slot names nothing compatible was found for]}; every slot respects
@@ -107,5 +108,6 @@ def outfit(
         filters=None if filters.is_empty() else filters,
         settings=get_settings(),
         before_catalog=before_catalog,
+        catalog_exclude=catalog_exclude,
     )
     return result.model_dump()

@@ -265,10 +265,12 @@ def owned_outfit(
     style: str | None = None,
     constraints: Constraints | None = None,
     used: set[int] | frozenset[int] = frozenset(),
+    catalog_used: set[int] | frozenset[int] = frozenset(),
 ) -> dict[str, Any]:
     """An outfit with the wardrobe as the first source: pieces not in `used` first, then any
     piece, then the catalog ("to buy"). The anchor is an owned item, a photo or a catalog item;
-    an owned anchor (or the saved item a photo shows) is never offered as its own partner."""
+    an owned anchor (or the saved item a photo shows) is never offered as its own partner;
+    catalog pieces in `catalog_used` (proposed in an earlier look) are not proposed again."""
     exclude = set()
     if anchor_item is None and photo_id:
         # A photo of a saved item: the item's attributes (with the person's corrections) count.
@@ -287,6 +289,7 @@ def owned_outfit(
         style=style,
         constraints=constraints,
         before_catalog=sources,
+        catalog_exclude=catalog_used,
     )
 
 
@@ -352,14 +355,21 @@ def plan_outfits(
             "I need at least one top or dress in your wardrobe to build looks around."
         )
     used: set[int] = set()
+    catalog_used: set[int] = set()
     outfits = []
     for anchor in anchors[:count]:
         outfit = owned_outfit(
-            owned=owned, anchor_item=anchor, style=occasion, constraints=constraints, used=used
+            owned=owned,
+            anchor_item=anchor,
+            style=occasion,
+            constraints=constraints,
+            used=used,
+            catalog_used=catalog_used,
         )
         slots = outfit_slots(outfit, owned)
         used |= {anchor.id}
         used |= {s["product"]["id"] for s in slots if s["source"] == WARDROBE_SOURCE}
+        catalog_used |= {s["product"]["id"] for s in slots if s["source"] != WARDROBE_SOURCE}
         outfits.append(
             {
                 "anchor": {

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import threading
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -124,13 +124,15 @@ def complete_outfit(
     *,
     index: CatalogIndex | None = None,
     before_catalog: Sequence[OutfitSource] = (),
+    catalog_exclude: Collection[int] = (),
 ) -> Outfit:
     """Complete an outfit around one anchor; see docs/architecture.md (Outfits).
 
     The anchor is a catalog item, or a photo described by its predicted tags (`anchor_tags`)
     and, when the caller has it, the photo's image embedding (`anchor_embedding`, which ranks
     the slots by looks; without it the tags' words do). Each slot is filled from the first of
-    `before_catalog` that has a compatible item, else from the catalog.
+    `before_catalog` that has a compatible item, else from the catalog, leaving out the items
+    in `catalog_exclude` (pieces already proposed in an earlier look of the same plan).
     """
     index = index or get_index(settings)
     if anchor_item_id is None and not anchor_tags:
@@ -169,11 +171,10 @@ def complete_outfit(
     missing: list[str] = []
     # A Unisex anchor can go either way; the first gendered pick sets the outfit's gender.
     outfit_gender = attributes.get("gender")
-    catalog = OutfitSource(
-        CATALOG_SOURCE,
-        index.mirror(),
-        frozenset({int(anchor_item_id)}) if anchor_item_id is not None else frozenset(),
-    )
+    excluded = {int(i) for i in catalog_exclude}
+    if anchor_item_id is not None:
+        excluded.add(int(anchor_item_id))
+    catalog = OutfitSource(CATALOG_SOURCE, index.mirror(), frozenset(excluded))
     unpriced = filters.model_copy(update={"min_price": None, "max_price": None})
     for slot in outfit_rules()["plans"].get(kind, outfit_rules()["plans"]["top"]):
         pick = None

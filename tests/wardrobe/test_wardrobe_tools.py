@@ -245,3 +245,9 @@ def test_planned_looks_are_built_on_different_pieces(
     ]
     assert len(owned_bottoms) == 3
     assert len(set(owned_bottoms[:2])) == 2  # the second bottom is worn before one repeats
+    # What the wardrobe cannot fill comes from the catalog: a different piece in each look,
+    # not the same pair of shoes to buy three times.
+    to_buy = [
+        s["product"]["id"] for o in plan["outfits"] for s in o["slots"] if s["source"] != "wardrobe"
+    ]
+    assert to_buy and len(to_buy) == len(set(to_buy)), to_buy
