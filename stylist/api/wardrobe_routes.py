@@ -18,8 +18,8 @@ from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from stylist.api.auth import Caller
-from stylist.api.problems import Problem
-from stylist.api.v1 import ApiContext, answer
+from stylist.api.problems import PROBLEM_JSON, PROBLEM_SCHEMA, Problem
+from stylist.api.v1 import ERRORS, ApiContext, answer
 from stylist.tools import operations
 
 NO_USER = "This API key does not act for a user; create one with --user (`stylist api-keys create NAME --user ACCOUNT`)."
@@ -59,7 +59,13 @@ def build_wardrobe_router(ctx: ApiContext, guard: Callable) -> APIRouter:
     from stylist.tools.wardrobe_tools import apply_changes, item_card, list_wardrobe, save_photo
     from stylist.wardrobe import Wardrobe
 
-    router = APIRouter(prefix="/v1/wardrobe", tags=["wardrobe"])
+    forbidden = {
+        "description": "The API key does not act for a user.",
+        "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
+    }
+    router = APIRouter(
+        prefix="/v1/wardrobe", tags=["wardrobe"], responses={**ERRORS, 403: forbidden}
+    )
     metrics = ctx.metrics
 
     def wardrobe_of(caller: Annotated[Caller, Depends(guard)]) -> Wardrobe:
