@@ -19,7 +19,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from stylist.accounts.passwords import hash_password, verify_password
 from stylist.accounts.photos import PhotoOwners
-from stylist.accounts.schema import accounts, elements, feedbacks, photo_owners, steps, threads
+from stylist.accounts.schema import (
+    accounts,
+    api_keys,
+    elements,
+    feedbacks,
+    photo_owners,
+    steps,
+    threads,
+)
 from stylist.accounts.schema import users as chainlit_users
 from stylist.accounts.timestamps import now_iso
 from stylist.images import ImageStore
@@ -202,6 +210,8 @@ class AccountStore:
             await conn.execute(delete(elements).where(elements.c.threadId.in_(thread_ids)))
             await conn.execute(delete(steps).where(steps.c.threadId.in_(thread_ids)))
             await conn.execute(delete(threads).where(threads.c.id.in_(thread_ids)))
+            # A key acting for them would act for no one (or re-create their data): it goes too.
+            await conn.execute(delete(api_keys).where(api_keys.c.user_id.in_(user_ids)))
             await conn.execute(delete(chainlit_users).where(chainlit_users.c.id.in_(user_ids)))
         removed = RemovedUser(name=name, thread_ids=thread_ids)
         owners = PhotoOwners(self.engine)

@@ -210,3 +210,13 @@ def test_a_schema_v3_database_migrates_and_its_keys_still_work(isolated_settings
         assert db.execute("SELECT user_id FROM stylist_api_keys").fetchall() == [(None,)]
     listed = cli("api-keys", "list")
     assert listed.exit_code == 0 and "old-app" in listed.output and "active" in listed.output
+
+
+def test_removing_the_user_removes_the_keys_acting_for_them(own_world, client):
+    add_account("alice")
+    alice = key_for("alice")
+    key_for(None, "catalog-app")
+    assert client.get("/v1/wardrobe", headers=alice).status_code == 200
+    assert cli("users", "remove", "alice", "--yes").exit_code == 0
+    listed = cli("api-keys", "list").output
+    assert "shop-backend" not in listed and "catalog-app" in listed
