@@ -220,3 +220,56 @@ def test_removing_the_user_removes_the_keys_acting_for_them(own_world, client):
     assert cli("users", "remove", "alice", "--yes").exit_code == 0
     listed = cli("api-keys", "list").output
     assert "shop-backend" not in listed and "catalog-app" in listed
+
+
+def test_version_4_adds_the_column_on_postgresql_too(tmp_path, postgres_url):
+    from sqlalchemy import Column, MetaData, Table, Text, inspect, select
+
+    from stylist.accounts.database import database_url, make_engine
+    from stylist.accounts.schema import api_keys, metadata, migrate, schema_version
+    from stylist.settings import StyleSettings
+
+    engine = make_engine(database_url(StyleSettings(data_dir=tmp_path, database_url=postgres_url)))
+    old_keys = Table(  # stylist_api_keys as versions 2 and 3 made it
+        api_keys.name,
+        MetaData(),
+        *(
+            Column(c.name, Text, primary_key=c.primary_key)
+            for c in api_keys.c
+            if c.name != "user_id"
+        ),
+    )
+
+    async def at_version_3():
+        async with engine.begin() as conn:
+            await conn.run_sync(
+                lambda sync: metadata.create_all(
+                    sync, tables=[t for t in metadata.sorted_tables if t is not api_keys]
+                )
+            )
+            await conn.run_sync(old_keys.create)
+            await conn.execute(
+                old_keys.insert().values(
+                    key_id="0123abcd", name="old-app", token_sha256="x", created_at="2026"
+                )
+            )
+            await conn.execute(schema_version.insert().values(version=3))
+
+    async def after_migrating():
+        assert await migrate(engine) == 3
+        async with engine.connect() as conn:
+            columns = await conn.run_sync(
+                lambda sync: {c["name"] for c in inspect(sync).get_columns(api_keys.name)}
+            )
+            rows = list(await conn.execute(select(api_keys.c.name, api_keys.c.user_id)))
+            version = (await conn.execute(select(schema_version.c.version))).scalar()
+        await engine.dispose()
+        return columns, rows, version
+
+    async def both():  # one event loop: the engine's pooled connections belong to it
+        await at_version_3()
+        return await after_migrating()
+
+    columns, rows, version = run_sync(both)
+    assert "user_id" in columns and [tuple(r) for r in rows] == [("old-app", None)]
+    assert version == 4
