@@ -6,6 +6,10 @@ Every tool calls `stylist.tools.operations`, the functions the HTTP API calls to
 file path, base64 bytes (or a data: URL), or the photo_id a previous tool call returned, and go
 through the same image loader as uploads; a bad photo, an unknown filter value or a missing
 model is a tool error whose text is a sentence.
+
+`stylist mcp --user ACCOUNT` adds the wardrobe tools (show, save, update, remove), acting for
+that account only: the owner is fixed when the server starts, never a tool argument. Without
+--user they are not listed.
 """
 
 from __future__ import annotations
@@ -56,8 +60,11 @@ def _photo_id(photo: str | None) -> str | None:
     return operations.photo_from_reference(photo) if photo else None
 
 
-def build_server(host: str = "127.0.0.1", port: int = 8765) -> FastMCP:
-    server = FastMCP(name="stylist", instructions=INSTRUCTIONS, host=host, port=port)
+def build_server(host: str = "127.0.0.1", port: int = 8765, user_id: str | None = None) -> FastMCP:
+    instructions = INSTRUCTIONS + (WARDROBE_INSTRUCTIONS if user_id else "")
+    server = FastMCP(name="stylist", instructions=instructions, host=host, port=port)
+    if user_id:
+        _add_wardrobe_tools(server, user_id)
 
     @server.tool()
     async def tag(photo: PhotoArg, top_k: Annotated[int, Field(ge=1, le=10)] = 3) -> dict[str, Any]:
@@ -157,6 +164,95 @@ def build_server(host: str = "127.0.0.1", port: int = 8765) -> FastMCP:
     return server
 
 
-def serve(transport: str = "stdio", host: str = "127.0.0.1", port: int = 8765) -> None:
+WARDROBE_INSTRUCTIONS = (
+    " The wardrobe tools act on the clothes of the one person this server was started for: "
+    "show them, save a photo of their own garment, rename or correct an item, remove one."
+)
+Corrections = Annotated[
+    dict[str, str] | None,
+    Field(
+        description='attribute corrections, e.g. {"colour": "Black", "type": "Jeans"}; keys: '
+        "colour, type, category, subcategory, gender, season, occasion"
+    ),
+]
+ItemRef = Annotated[
+    str, Field(max_length=120, description='the item: its number ("3") or its name ("blazer")')
+]
+
+
+def _add_wardrobe_tools(server: FastMCP, user_id: str) -> None:
+    """The wardrobe tools for one owner, through the chat tools' own functions."""
+    from stylist.settings import get_settings
+    from stylist.tools.wardrobe_backend import corrected_attributes, owned_item
+    from stylist.tools.wardrobe_tools import apply_changes, item_card, list_wardrobe, save_photo
+    from stylist.wardrobe import Wardrobe
+
+    def wardrobe() -> Wardrobe:
+        return Wardrobe(get_settings(), user_id)
+
+    def reply(summary: str, artifact: dict[str, Any]) -> dict[str, Any]:
+        return {"summary": summary, "items": artifact["items"]}
+
+    @server.tool()
+    async def show_wardrobe(
+        query: Annotated[
+            str | None, Field(max_length=200, description='e.g. "shoes", "black tops"')
+        ] = None,
+    ) -> dict[str, Any]:
+        """The person's own clothes, or the part a description names ("my summer things");
+        each item has a number to update or remove it by."""
+        return reply(*await _call(lambda: list_wardrobe(wardrobe(), query)))
+
+    @server.tool()
+    async def save_to_wardrobe(
+        photo: PhotoArg,
+        name: Annotated[str | None, Field(max_length=80)] = None,
+        corrections: Corrections = None,
+    ) -> dict[str, Any]:
+        """Save a photo of the person's own garment: tagged (their corrections applied) and
+        named (their name, else one from its attributes)."""
+
+        def save():
+            photo_id = operations.photo_from_reference(photo)
+            fixes = corrected_attributes(corrections)
+            return save_photo(wardrobe(), photo_id, "the photo", name=name, fixes=fixes)
+
+        return reply(*await _call(save))
+
+    @server.tool()
+    async def update_wardrobe_item(
+        item: ItemRef,
+        name: Annotated[str | None, Field(max_length=80)] = None,
+        corrections: Corrections = None,
+    ) -> dict[str, Any]:
+        """Rename a wardrobe item and/or correct its attributes."""
+
+        def update():
+            owned = wardrobe()
+            found = owned_item(owned, item)
+            fixes = corrected_attributes(corrections)
+            if not (name and name.strip()) and not fixes:
+                raise ToolError("Give a new name or an attribute to correct.")
+            updated = apply_changes(owned, found, name, fixes)
+            return f"Updated {updated.line()}.", {"items": [item_card(updated)]}
+
+        return reply(*await _call(update))
+
+    @server.tool()
+    async def remove_from_wardrobe(item: ItemRef) -> dict[str, Any]:
+        """Remove one item from the person's wardrobe."""
+
+        def remove():
+            owned = wardrobe()
+            found = owned_item(owned, item)
+            owned.remove([found.id])
+            return f"Removed {found.line()} from the wardrobe.", {"items": []}
+
+        return reply(*await _call(remove))
+
+
+def serve(
+    transport: str = "stdio", host: str = "127.0.0.1", port: int = 8765, user_id: str | None = None
+) -> None:
     """Run the server until its client goes away (stdio) or the process is stopped (HTTP)."""
-    build_server(host, port).run("streamable-http" if transport == "http" else "stdio")
+    build_server(host, port, user_id).run("streamable-http" if transport == "http" else "stdio")

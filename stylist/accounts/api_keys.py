@@ -36,6 +36,7 @@ class ApiKey:
     name: str
     created_at: str
     revoked_at: str | None = None
+    user_id: str | None = None  # the Chainlit users.id it acts for; None: no one's data
 
     @property
     def active(self) -> bool:
@@ -53,14 +54,15 @@ def token_hash(token: str) -> str:
 
 
 def _row_key(row) -> ApiKey:
-    return ApiKey(row.key_id, row.name, row.created_at, row.revoked_at)
+    return ApiKey(row.key_id, row.name, row.created_at, row.revoked_at, row.user_id)
 
 
 class ApiKeyStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
-    async def create(self, name: str) -> NewApiKey:
+    async def create(self, name: str, user_id: str | None = None) -> NewApiKey:
+        """A new key; with `user_id` (from `AccountStore.user_id_of`) it acts for that user."""
         name = " ".join((name or "").split())
         if not _NAME.fullmatch(name):
             raise ApiKeyError(
@@ -70,7 +72,7 @@ class ApiKeyStore:
         for _ in range(5):  # a key id collision (8 hex digits) is rare; try another
             key_id = secrets.token_hex(4)
             token = f"{TOKEN_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
-            key = ApiKey(key_id, name, now_iso())
+            key = ApiKey(key_id, name, now_iso(), user_id=user_id)
             try:
                 async with self.engine.begin() as conn:
                     await conn.execute(
@@ -79,6 +81,7 @@ class ApiKeyStore:
                             name=key.name,
                             token_sha256=token_hash(token),
                             created_at=key.created_at,
+                            user_id=key.user_id,
                         )
                     )
             except IntegrityError:

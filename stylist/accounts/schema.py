@@ -33,7 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _MIGRATION_LOCK_KEY = 7_311_041
 
 metadata = MetaData()
@@ -146,7 +146,8 @@ photo_owners = Table(
 )
 
 # API keys of programs (`stylist api-keys create`): only the sha256 of each token is kept; the
-# token itself is shown once, when it is made. Version 2.
+# token itself is shown once, when it is made. Version 2; version 4 adds `user_id`: the
+# Chainlit users.id a key acts for (its wardrobe), NULL for a key of the catalog routes only.
 api_keys = Table(
     "stylist_api_keys",
     metadata,
@@ -155,6 +156,7 @@ api_keys = Table(
     Column("token_sha256", Text, nullable=False, unique=True),
     Column("created_at", Text, nullable=False),
     Column("revoked_at", Text),
+    Column("user_id", Text),
 )
 
 # A user's own garments (`stylist.wardrobe`): one row per item with its current attributes
@@ -198,7 +200,23 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {
         wardrobe_items.create(conn, checkfirst=True),
         wardrobe_photos.create(conn, checkfirst=True),
     ),
+    4: lambda conn: _add_column(conn, api_keys, api_keys.c.user_id),
 }
+
+
+def _add_column(conn: Connection, table: Table, column: Column) -> None:
+    """ALTER TABLE ... ADD COLUMN, in the dialect's own type name; nothing when a fresh database
+    already got the column from version 1's create_all."""
+    if column.name in {c["name"] for c in inspect(conn).get_columns(table.name)}:
+        return
+    preparer = conn.dialect.identifier_preparer
+    kind = column.type.compile(dialect=conn.dialect)
+    conn.execute(
+        text(
+            f"ALTER TABLE {preparer.format_table(table)} "
+            f"ADD COLUMN {preparer.format_column(column)} {kind}"
+        )
+    )
 
 
 class SchemaTooNew(RuntimeError):

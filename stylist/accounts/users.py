@@ -9,7 +9,9 @@ those threads too (that store belongs to the agent layer).
 from __future__ import annotations
 
 import asyncio
+import json
 import re
+import uuid
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, or_, select, update
@@ -17,7 +19,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from stylist.accounts.passwords import hash_password, verify_password
 from stylist.accounts.photos import PhotoOwners
-from stylist.accounts.schema import accounts, elements, feedbacks, photo_owners, steps, threads
+from stylist.accounts.schema import (
+    accounts,
+    api_keys,
+    elements,
+    feedbacks,
+    photo_owners,
+    steps,
+    threads,
+)
 from stylist.accounts.schema import users as chainlit_users
 from stylist.accounts.timestamps import now_iso
 from stylist.images import ImageStore
@@ -109,6 +119,46 @@ class AccountStore:
         if result.rowcount == 0:
             raise AccountError(f"There is no user called {name}.")
 
+    async def user_id_of(self, name: str) -> str:
+        """The Chainlit users.id that owned data (wardrobe, profile) of account `name` is keyed
+        by, for a program acting for that person (`--user`). An account that never signed in
+        has no such row yet: it is made now the way Chainlit's data layer makes it (a UUID
+        with the account name as identifier), so the chat finds it at the first sign-in."""
+        wanted = (name or "").strip()
+        async with self.engine.begin() as conn:
+            for identifier in dict.fromkeys([wanted, wanted.lower()]):
+                found = (
+                    await conn.execute(
+                        select(chainlit_users.c.id).where(chainlit_users.c.identifier == identifier)
+                    )
+                ).scalar()
+                if found:
+                    return str(found)
+            try:
+                identifier = normalise_name(wanted)
+            except AccountError:
+                identifier = ""
+            has_account = (
+                identifier
+                and (
+                    await conn.execute(
+                        select(accounts.c.identifier).where(accounts.c.identifier == identifier)
+                    )
+                ).scalar()
+            )
+            if not has_account:
+                raise AccountError(
+                    f"There is no user called {wanted or '(empty)'}; `stylist users list` shows "
+                    "them and `stylist users add NAME` makes one."
+                )
+            user_id = str(uuid.uuid4())
+            await conn.execute(
+                chainlit_users.insert().values(
+                    id=user_id, identifier=identifier, metadata=json.dumps({}), createdAt=now_iso()
+                )
+            )
+            return user_id
+
     async def list(self) -> list[Account]:
         """Password accounts and users signed in by a proxy header, with their thread counts."""
         async with self.engine.connect() as conn:
@@ -160,6 +210,8 @@ class AccountStore:
             await conn.execute(delete(elements).where(elements.c.threadId.in_(thread_ids)))
             await conn.execute(delete(steps).where(steps.c.threadId.in_(thread_ids)))
             await conn.execute(delete(threads).where(threads.c.id.in_(thread_ids)))
+            # A key acting for them would act for no one (or re-create their data): it goes too.
+            await conn.execute(delete(api_keys).where(api_keys.c.user_id.in_(user_ids)))
             await conn.execute(delete(chainlit_users).where(chainlit_users.c.id.in_(user_ids)))
         removed = RemovedUser(name=name, thread_ids=thread_ids)
         owners = PhotoOwners(self.engine)

@@ -18,6 +18,7 @@ from stylist.api.metrics import RequestMetrics
 from stylist.api.problems import install_problem_handlers
 from stylist.api.status import build_status_router
 from stylist.api.v1 import ApiContext, build_router
+from stylist.api.wardrobe_routes import build_wardrobe_router
 from stylist.settings import StyleSettings, get_settings
 from stylist.tools import operations
 
@@ -96,5 +97,7 @@ def create_app(settings: StyleSettings | None = None, *, batching: bool | None =
 
     install_problem_handlers(app)
     app.include_router(build_status_router(current, metrics))
-    app.include_router(build_router(ApiContext(current, metrics, batcher), gatekeeper))
+    context = ApiContext(current, metrics, batcher)
+    app.include_router(build_router(context, gatekeeper))
+    app.include_router(build_wardrobe_router(context, gatekeeper))
     return app

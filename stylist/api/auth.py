@@ -30,6 +30,7 @@ _MAX_REMEMBERED = 4096
 class Caller:
     key_id: str | None  # None: anonymous
     name: str
+    user_id: str | None = None  # whose wardrobe the key acts for (`--user`); None: no one's
 
     @property
     def bucket(self) -> str:
@@ -95,7 +96,7 @@ class Gatekeeper:
         from stylist.accounts.api_keys import ApiKeyStore
 
         key = await ApiKeyStore(await self._database()).verify(token)
-        caller = Caller(key.key_id, key.name) if key else None
+        caller = Caller(key.key_id, key.name, key.user_id) if key else None
         if len(self._verified) >= _MAX_REMEMBERED:
             self._verified.clear()
         self._verified[digest] = (now, caller)

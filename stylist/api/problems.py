@@ -65,6 +65,7 @@ def problem_for(error: BaseException) -> Problem | None:
     from stylist.tools.errors import ToolUserError
     from stylist.tools.photo_refs import PhotoNotFound
     from stylist.vectorstore.errors import IndexMissing, SearchError, UnknownItem
+    from stylist.wardrobe import WardrobeItemMissing
 
     sentence = str(error)
     if isinstance(error, ImageRejected):
@@ -72,7 +73,7 @@ def problem_for(error: BaseException) -> Problem | None:
         return Problem(413 if too_large and "pixels" not in sentence else 400, sentence)
     if isinstance(error, CatalogMissing | ModelMissing | EncoderUnavailable | IndexMissing):
         return Problem(503, sentence)
-    if isinstance(error, UnknownItem | PhotoNotFound):
+    if isinstance(error, UnknownItem | PhotoNotFound | WardrobeItemMissing):
         return Problem(404, sentence)
     if isinstance(error, SearchError | ToolUserError):
         return Problem(422, sentence)

@@ -128,7 +128,7 @@ def save_photo(
         return content, wardrobe_artifact("saved", f"Added {label} to {item.name}", [item])
     existing = wardrobe.item_with_photo(photo_id)
     if existing is not None:
-        item = _apply(wardrobe, existing, name, fixes)
+        item = apply_changes(wardrobe, existing, name, fixes)
         content = f"{label} is already in the wardrobe as {item.line()}{_corrected_note(item)}."
         return content, wardrobe_artifact("saved", f"In your wardrobe: {item.name}", [item])
     attributes = {**top_labels(predict_tags(photo_id)), **fixes}
@@ -142,7 +142,8 @@ def save_photo(
     return content, wardrobe_artifact("saved", f"Saved to your wardrobe: {item.name}", [item])
 
 
-def _apply(wardrobe, item: WardrobeItem, name: str | None, fixes: dict[str, str]):
+def apply_changes(wardrobe, item: WardrobeItem, name: str | None, fixes: dict[str, str]):
+    """A new name and/or attribute corrections (already `corrected_attributes`) of an item."""
     if name and name.strip():
         item = wardrobe.rename(item.id, name)
     if fixes:
@@ -165,9 +166,18 @@ def show_wardrobe(
     """Show the person's own wardrobe, or the part of it a description names ("my shoes", "my
     summer things"), with the same colour / type / season / occasion filters as catalog
     search. Each item has a number to rename, correct or remove it by."""
-    wardrobe = wardrobe_of_turn()
+    return list_wardrobe(wardrobe_of_turn(), query)
+
+
+def list_wardrobe(
+    wardrobe: Wardrobe, query: str | None = None, explicit: dict[str, Any] | None = None
+) -> tuple[str, dict[str, Any]]:
+    """(summary, wardrobe artifact) of the items a description and/or explicit attribute
+    filters name; the tool, the HTTP API and the MCP server all list a wardrobe here."""
     # The shopping constraints of the chat (a budget, a gender) do not hide what they own.
-    filters = search_backend.filters_for(query, None, Constraints()) if query else None
+    filters = (
+        search_backend.filters_for(query, explicit, Constraints()) if query or explicit else None
+    )
     items = wardrobe.items(filters if filters is not None and not filters.is_empty() else None)
     described = search_backend.describe(filters)
     title = "Your wardrobe" + (f" ({described})" if described else "")
@@ -232,7 +242,7 @@ def update_wardrobe_item(
     fixes = corrected_attributes(corrections)
     if not (name and name.strip()) and not fixes:
         raise ToolUserError("Tell me the new name or the attribute to correct.")
-    updated = _apply(wardrobe, found, name, fixes)
+    updated = apply_changes(wardrobe, found, name, fixes)
     content = f"Updated {updated.line()}{_corrected_note(updated)}."
     return content, wardrobe_artifact("updated", f"Updated: {updated.name}", [updated])
 
