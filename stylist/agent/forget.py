@@ -27,7 +27,15 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from stylist.accounts.database import open_app_database
-from stylist.accounts.schema import accounts, elements, feedbacks, photo_owners, steps, threads
+from stylist.accounts.schema import (
+    accounts,
+    api_keys,
+    elements,
+    feedbacks,
+    photo_owners,
+    steps,
+    threads,
+)
 from stylist.accounts.schema import users as chainlit_users
 from stylist.accounts.users import AccountError, AccountStore, normalise_name
 from stylist.agent.checkpoints import CheckpointStore
@@ -129,6 +137,8 @@ async def _count_rows(ctx: ForgetContext) -> int:
         select(func.count())
         .select_from(photo_owners)
         .where(photo_owners.c.user_id.in_(fp.user_ids)),
+        # API keys acting for them (`stylist api-keys create --user`) are theirs too.
+        select(func.count()).select_from(api_keys).where(api_keys.c.user_id.in_(fp.user_ids)),
     ]
     async with ctx.engine.connect() as conn:
         return sum([int((await conn.execute(q)).scalar() or 0) for q in queries])

@@ -23,9 +23,11 @@ from PIL import Image
 from sqlalchemy import func, or_, select
 from typer.testing import CliRunner
 
+from stylist.accounts.api_keys import ApiKeyStore
 from stylist.accounts.database import open_app_database
 from stylist.accounts.schema import (
     accounts,
+    api_keys,
     elements,
     feedbacks,
     photo_owners,
@@ -111,6 +113,7 @@ async def app_rows(engine, name: str, user_id: str, thread_ids: list[str]) -> in
         select(func.count()).select_from(elements).where(elements.c.threadId.in_(thread_ids)),
         select(func.count()).select_from(feedbacks).where(feedbacks.c.threadId.in_(thread_ids)),
         select(func.count()).select_from(photo_owners).where(photo_owners.c.user_id == user_id),
+        select(func.count()).select_from(api_keys).where(api_keys.c.user_id == user_id),
     ]
     async with engine.connect() as conn:
         return sum([int((await conn.execute(q)).scalar()) for q in queries])
@@ -188,6 +191,8 @@ class World:
             await session.acollect_turn("I never wear yellow")  # a profile fact and a checkpoint
         await asyncio.to_thread(save_garment, self.settings, self.ada.id, self.ada_only)
         await asyncio.to_thread(save_garment, self.settings, self.bob.id, self.shared)
+        for user in (self.ada, self.bob):  # an API key acting for each (api-keys create --user)
+            await ApiKeyStore(engine).create(f"{user.identifier}-script", user_id=user.id)
         return self
 
     async def counts(self, who: str) -> dict[str, int]:
@@ -305,6 +310,9 @@ def test_stylist_users_forget_prints_what_each_store_held(private_memory):
     done = runner.invoke(app, ["users", "forget", "bob", "--yes"])
     assert done.exit_code == 0, done.output
     assert "style profile" in done.output and "Forgot bob" in done.output
+    # The printout's app-database count includes the key acting for bob.
+    expected = f"{'app database':22} {bob_before['app database']:6} deleted"
+    assert expected in done.output, done.output
     assert asyncio.run(bob_counts()) == {k: 0 for k in bob_before}
     assert world.ada_only in get_image_store() and world.shared in get_image_store()
     unknown = runner.invoke(app, ["users", "forget", "nobody", "--yes"])
