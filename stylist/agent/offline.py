@@ -27,6 +27,7 @@ from langchain_core.messages import (
     ToolMessage,
 )
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from stylist.agent.compose import compose_answer, offline_intro
@@ -70,7 +71,12 @@ class OfflineStylist(BaseChatModel):
         return "stylist-offline"
 
     def bind_tools(self, tools: Sequence[Any], *, tool_choice: Any = None, **kwargs: Any):
-        names = tuple(convert_to_openai_tool(t)["function"]["name"] for t in tools)
+        # A tool object knows its name; converting it to the OpenAI schema just to read the
+        # name cost ~1 ms a tool at every model call of every turn.
+        names = tuple(
+            t.name if isinstance(t, BaseTool) else convert_to_openai_tool(t)["function"]["name"]
+            for t in tools
+        )
         return self.model_copy(update={"tool_names": names})
 
     # --- the rules ------------------------------------------------------------------------

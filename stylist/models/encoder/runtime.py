@@ -171,6 +171,9 @@ class Encoder:
         parts = list(_batches(len(images), size))
         if not parts:
             return
+        if len(parts) == 1:  # nothing to overlap with: a decode thread would only cost its start
+            yield parts[0], self.encode_pixels(self.pixels(images[parts[0]]), batch_size=size)
+            return
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="decode") as decoder:
             upcoming = decoder.submit(self.pixels, images[parts[0]])
             for i, part in enumerate(parts):
