@@ -66,6 +66,30 @@ class AttributeProbes(nn.Module):
         return torch.stack(losses).mean()
 
 
+def contrastive_step(
+    model: nn.Module,
+    images: torch.Tensor,
+    texts: torch.Tensor,
+    aux: torch.Tensor,
+    *,
+    loss_fn: nn.Module,
+    aux_weight: float,
+    optimizer: torch.optim.Optimizer,
+    scheduler: Any,
+) -> tuple[float, float]:
+    """One optimiser step on CLIP's loss of (normalised) image and text embeddings plus the
+    attribute probes' loss `aux`; both encoder trainers take it. Returns the two losses."""
+    contrastive = loss_fn(images, texts, model.logit_scale.exp())
+    loss = contrastive + aux_weight * aux
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    scheduler.step()
+    with torch.no_grad():  # CLIP clamps the temperature at 100
+        model.logit_scale.clamp_(0, math.log(100))
+    return contrastive.item(), aux.item()
+
+
 def param_groups(modules: list[nn.Module], weight_decay: float) -> list[dict[str, Any]]:
     """No weight decay on gains, biases, embeddings and the temperature (CLIP's recipe)."""
     decay, no_decay = [], []

@@ -26,7 +26,6 @@ it; horizontal flips are the only augmentation, because colour is a label.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +45,7 @@ from stylist.models.checkpoints import read_checkpoint, save_checkpoint
 from stylist.models.configs import TrainingConfig
 from stylist.models.contrastive import (
     AttributeProbes,
+    contrastive_step,
     field_caption,
     param_groups,
     retrieval_metrics,
@@ -347,16 +347,16 @@ def train_encoder(
             ]
             img = model.encode_image(x, normalize=True)
             txt = model.encode_text(encoder.tokenize(texts).to(encoder.device), normalize=True)
-            contrastive = loss_fn(img, txt, model.logit_scale.exp())
-            aux = probes.loss(img, train.labels[idx].to(x.device))
-            loss = contrastive + options.aux_weight * aux
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            with torch.no_grad():  # CLIP clamps the temperature at 100
-                model.logit_scale.clamp_(0, math.log(100))
-            sums += (contrastive.item(), aux.item())
+            sums += contrastive_step(
+                model,
+                img,
+                txt,
+                probes.loss(img, train.labels[idx].to(x.device)),
+                loss_fn=loss_fn,
+                aux_weight=options.aux_weight,
+                optimizer=optimizer,
+                scheduler=scheduler,
+            )
             bar.update(1)
             bar.set_postfix(loss=f"{sums[0] / (step + 1):.3f}", aux=f"{sums[1] / (step + 1):.3f}")
         history["train contrastive"].append(sums[0] / steps_per_epoch)

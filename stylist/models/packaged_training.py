@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import time
 from typing import Any
 
@@ -32,6 +31,7 @@ from stylist.models import reporting
 from stylist.models.configs import TrainingConfig
 from stylist.models.contrastive import (
     AttributeProbes,
+    contrastive_step,
     field_caption,
     param_groups,
     retrieval_metrics,
@@ -290,17 +290,16 @@ def train_packaged_encoder(
             rows = order[step * batch : (step + 1) * batch]
             fields = torch.rand(len(rows), generator=generator) < options.field_caption_prob
             img = projector.images(rows)
-            txt = projector.texts(rows, fields)
-            contrastive = loss_fn(img, txt, model.logit_scale.exp())
-            aux = probes.loss(img, labels[rows].to(encoder.device))
-            loss = contrastive + options.aux_weight * aux
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            with torch.no_grad():  # CLIP clamps the temperature at 100
-                model.logit_scale.clamp_(0, math.log(100))
-            sums += (contrastive.item(), aux.item())
+            sums += contrastive_step(
+                model,
+                img,
+                projector.texts(rows, fields),
+                probes.loss(img, labels[rows].to(encoder.device)),
+                loss_fn=loss_fn,
+                aux_weight=options.aux_weight,
+                optimizer=optimizer,
+                scheduler=scheduler,
+            )
             bar.update(1)
             bar.set_postfix(loss=f"{sums[0] / (step + 1):.3f}", aux=f"{sums[1] / (step + 1):.3f}")
         _set_train_mode(model, False)
