@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 
 import pytest
+from support.demo_world import copy_demo_world
+from support.standin_llm import StandinLLM
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -67,6 +69,35 @@ def use_demo_world(demo_world, monkeypatch):
     get_settings.cache_clear()
     yield get_settings()
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def own_demo_world(demo_world, tmp_path, monkeypatch):
+    """Settings on this test's own copy of the demo installation (see `copy_demo_world`)."""
+    from stylist.settings import get_settings
+
+    data_dir = copy_demo_world(demo_world, tmp_path / "data")
+    monkeypatch.setenv("STYLIST_DATA_DIR", str(data_dir))
+    for key, value in DEMO_WORLD_ENV.items():
+        monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    yield get_settings()
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def standin_server():
+    """A stand-in OpenAI-compatible LLM server on loopback, one per test module."""
+    with StandinLLM() as server:
+        yield server
+
+
+@pytest.fixture
+def llm(standin_server):
+    """The module's stand-in server, with an empty script and request log for this test."""
+    standin_server.clear()
+    yield standin_server
+    standin_server.clear()
 
 
 @pytest.fixture(scope="session")

@@ -1,23 +1,8 @@
-"""Fixtures for the agent tests: a stand-in OpenAI-compatible server and provider settings."""
+"""Fixtures for the agent tests: provider settings (the stand-in LLM server and `llm` are in\ntests/conftest.py)."""
 
 from __future__ import annotations
 
 import pytest
-from support.standin_llm import StandinLLM
-
-
-@pytest.fixture(scope="module")
-def standin_server():
-    with StandinLLM() as server:
-        yield server
-
-
-@pytest.fixture
-def llm(standin_server):
-    """The module's stand-in server, with an empty script and request log for this test."""
-    standin_server.clear()
-    yield standin_server
-    standin_server.clear()
 
 
 @pytest.fixture

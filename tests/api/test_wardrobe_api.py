@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 import sqlite3
 
 import pytest
@@ -15,23 +14,6 @@ from typer.testing import CliRunner
 from stylist.accounts.database import open_app_database, run_sync
 
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def own_world(demo_world, tmp_path, monkeypatch):
-    from stylist.settings import get_settings
-
-    data_dir = tmp_path / "world"
-    shutil.copytree(
-        demo_world,
-        data_dir,
-        ignore=shutil.ignore_patterns("app.sqlite*", "auth-secret", "memory", "uploads"),
-    )
-    monkeypatch.setenv("STYLIST_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("STYLIST_MIN_CLASS_COUNT", "8")  # tests/conftest.py's DEMO_WORLD_ENV
-    get_settings.cache_clear()
-    yield get_settings()
-    get_settings.cache_clear()
 
 
 def add_account(name: str) -> None:
@@ -71,7 +53,7 @@ def photo_of(world, n: int = 0, **attributes) -> bytes:
 
 
 @pytest.fixture
-def client(own_world):
+def client(own_demo_world):
     from stylist.api import create_app
 
     with TestClient(create_app()) as test_client:
@@ -86,11 +68,11 @@ def save(client, headers, photo: bytes, **form):
     )
 
 
-def test_a_bound_key_saves_lists_patches_and_deletes(own_world, client):
+def test_a_bound_key_saves_lists_patches_and_deletes(own_demo_world, client):
     add_account("alice")
     alice = key_for("alice")
     made = save(
-        client, alice, photo_of(own_world), name="navy blazer", corrections={"colour": "Black"}
+        client, alice, photo_of(own_demo_world), name="navy blazer", corrections={"colour": "Black"}
     )
     assert made.status_code == 201, made.text
     item = made.json()
@@ -98,7 +80,7 @@ def test_a_bound_key_saves_lists_patches_and_deletes(own_world, client):
     assert item["attributes"]["baseColour"] == "Black" and "baseColour" in item["corrected"]
     assert set(item["attributes"]) >= {"gender", "articleType", "season", "usage"}  # tagged
 
-    encoded = base64.b64encode(photo_of(own_world, 3)).decode()
+    encoded = base64.b64encode(photo_of(own_demo_world, 3)).decode()
     second = client.post("/v1/wardrobe", headers=alice, data={"photo_base64": encoded})
     assert second.status_code == 201, second.text
 
@@ -132,7 +114,7 @@ def test_a_bound_key_saves_lists_patches_and_deletes(own_world, client):
     assert not_a_photo.status_code == 400 and "Traceback" not in not_a_photo.text
 
 
-def test_a_key_without_a_user_gets_403_with_a_sentence(own_world, client):
+def test_a_key_without_a_user_gets_403_with_a_sentence(own_demo_world, client):
     plain = key_for(None)
     for method, path in (
         ("GET", "/v1/wardrobe"),
@@ -147,11 +129,11 @@ def test_a_key_without_a_user_gets_403_with_a_sentence(own_world, client):
     assert client.get("/v1/wardrobe").status_code == 403  # anonymous: no one's wardrobe either
 
 
-def test_another_users_key_cannot_read_patch_or_delete_an_item(own_world, client):
+def test_another_users_key_cannot_read_patch_or_delete_an_item(own_demo_world, client):
     add_account("alice")
     add_account("bob")
     alice, bob = key_for("alice"), key_for("bob", "bobs-app")
-    item = save(client, alice, photo_of(own_world), name="navy blazer").json()
+    item = save(client, alice, photo_of(own_demo_world), name="navy blazer").json()
     path = f"/v1/wardrobe/{item['id']}"
     nowhere = f"/v1/wardrobe/{item['id'] + 1000}"
 
@@ -167,7 +149,7 @@ def test_another_users_key_cannot_read_patch_or_delete_an_item(own_world, client
     assert client.get(path, headers=alice).json()["name"] == "navy blazer"  # untouched
 
 
-def test_an_unknown_account_is_a_sentence(own_world):
+def test_an_unknown_account_is_a_sentence(own_demo_world):
     result = cli("api-keys", "create", "shop", "--user", "nobody")
     assert result.exit_code == 1
     assert "There is no user called nobody" in result.output
@@ -212,7 +194,7 @@ def test_a_schema_v3_database_migrates_and_its_keys_still_work(isolated_settings
     assert listed.exit_code == 0 and "old-app" in listed.output and "active" in listed.output
 
 
-def test_removing_the_user_removes_the_keys_acting_for_them(own_world, client):
+def test_removing_the_user_removes_the_keys_acting_for_them(own_demo_world, client):
     add_account("alice")
     alice = key_for("alice")
     key_for(None, "catalog-app")

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from harness import ARTIFACTS, ChainlitServer, ChatPage, add_account, free_port, server_env
+from support.demo_world import copy_demo_world
 
 ADA = ("ada", "ada-password-1")
 API_KEY = "sk-e2e-9c1f0a7d3b5e8f2a4c6d0b1e7f3a9c5d"
@@ -28,13 +29,7 @@ BOB = ("bob", "bob-password-1")
 
 def fresh_install(demo_world, root: Path) -> Path:
     """A copy of the demo installation without any chat state (as the previous release left it)."""
-    data_dir = root / "data"
-    shutil.copytree(
-        demo_world,
-        data_dir,
-        ignore=shutil.ignore_patterns("app.sqlite*", "auth-secret", "memory", "uploads", "demo-*"),
-    )
-    return data_dir
+    return copy_demo_world(demo_world, root / "data", "demo-*")
 
 
 @pytest.fixture

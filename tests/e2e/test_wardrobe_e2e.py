@@ -11,11 +11,11 @@ the same code path on the same installation), so that the two can be worn togeth
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from harness import ChainlitServer, ChatPage, add_account, demo_world_env
+from support.demo_world import copy_demo_world
 
 ADA = ("ada", "ada-wardrobe-pw-1")
 BOB = ("bob", "bob-wardrobe-pw-1")
@@ -26,12 +26,7 @@ def install(demo_world, tmp_path, request, monkeypatch):
     """A copy of the demo installation (the wardrobe writes to its database and Chroma)."""
     from stylist.settings import get_settings
 
-    data_dir = tmp_path / "data"
-    shutil.copytree(
-        demo_world,
-        data_dir,
-        ignore=shutil.ignore_patterns("app.sqlite*", "auth-secret", "memory", "uploads"),
-    )
+    data_dir = copy_demo_world(demo_world, tmp_path / "data")
     env = demo_world_env(request.config)
     monkeypatch.setenv("STYLIST_DATA_DIR", str(data_dir))
     for key, value in env.items():

@@ -6,11 +6,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import sys
 from pathlib import Path
 
-import pytest
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from typer.testing import CliRunner
@@ -19,24 +17,6 @@ from stylist.accounts.database import open_app_database, run_sync
 
 REPO = Path(__file__).resolve().parents[2]
 WARDROBE_TOOLS = {"show_wardrobe", "save_to_wardrobe", "update_wardrobe_item"}
-
-
-@pytest.fixture
-def own_world(demo_world, tmp_path, monkeypatch):
-    """A private copy of the demo installation (the wardrobe writes to its database / Chroma)."""
-    from stylist.settings import get_settings
-
-    data_dir = tmp_path / "world"
-    shutil.copytree(
-        demo_world,
-        data_dir,
-        ignore=shutil.ignore_patterns("app.sqlite*", "auth-secret", "memory", "uploads"),
-    )
-    monkeypatch.setenv("STYLIST_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("STYLIST_MIN_CLASS_COUNT", "8")  # tests/conftest.py's DEMO_WORLD_ENV
-    get_settings.cache_clear()
-    yield get_settings()
-    get_settings.cache_clear()
 
 
 def user_id_of(name: str, add: bool = True) -> str:
@@ -58,12 +38,12 @@ def text_of(result) -> str:
     return "".join(getattr(block, "text", "") for block in result.content)
 
 
-def test_mcp_with_user_lists_and_calls_the_wardrobe_tools(own_world):
+def test_mcp_with_user_lists_and_calls_the_wardrobe_tools(own_demo_world):
     from stylist.catalog.store import get_catalog
     from stylist.wardrobe import Wardrobe
 
     alice = user_id_of("alice")
-    photo = get_catalog(own_world).items.iloc[0]["image"]
+    photo = get_catalog(own_demo_world).items.iloc[0]["image"]
     env = {
         **os.environ,
         "PYTHONPATH": str(REPO),
@@ -101,8 +81,8 @@ def test_mcp_with_user_lists_and_calls_the_wardrobe_tools(own_world):
 
     asyncio.run(asyncio.wait_for(run(), timeout=240))
     # Saved for alice, and only for her.
-    assert [i.name for i in Wardrobe(own_world, alice).items()] == ["navy blazer"]
-    assert Wardrobe(own_world, user_id_of("bob")).items() == []
+    assert [i.name for i in Wardrobe(own_demo_world, alice).items()] == ["navy blazer"]
+    assert Wardrobe(own_demo_world, user_id_of("bob")).items() == []
 
 
 def test_without_user_the_wardrobe_tools_are_not_listed(isolated_settings):

@@ -7,25 +7,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from support.standin_llm import StandinLLM
 
 from stylist.agent import StylistSession
 from stylist.wardrobe import Wardrobe
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def standin_server():
-    with StandinLLM() as server:
-        yield server
-
-
-@pytest.fixture
-def llm(standin_server):
-    standin_server.clear()
-    yield standin_server
-    standin_server.clear()
 
 
 def call(tool, **args):
