@@ -30,7 +30,8 @@ CLARIFY = "clarify"
 _CLAUSE_BREAK = re.compile(
     r"\s*(?:[?!;.]+|,?\s*\b(?:and\s+)?then\b|,?\s*\b(?:and\s+)?also\b|"
     r",?\s*\band\s+(?=(?:what|how|which|show|find|can|could|would|will|tell|give|get|"
-    r"caption|describe|suggest|recommend|pair|is|does|do|write|tag|search|complete)\b))\s*"
+    r"caption|describe|suggest|recommend|pair|is|does|do|write|tag|search|complete|build|"
+    r"put|make|create|style|an?\s+(?:outfit|look))\b))\s*"
 )
 
 
@@ -61,6 +62,9 @@ class IntentMatcher:
     top_k: int
     temperature: float  # softmax temperature for confidences (fitted by `calibrate`)
     calibration: Calibration | None = None
+    # Intents a message can only mean when it says so in words (`own_things_cue` in the data).
+    cue_intents: frozenset[str] = frozenset()
+    cue: re.Pattern | None = None
 
     @classmethod
     def from_data(
@@ -79,6 +83,9 @@ class IntentMatcher:
             int(data["top_k"]),
             temperature=1.0,
         )
+        if cue := data.get("own_things_cue"):
+            matcher.cue_intents = frozenset(cue["intents"])
+            matcher.cue = re.compile(cue["pattern"], re.IGNORECASE)
         matcher.calibration = matcher.calibrate()
         matcher.temperature = matcher.calibration.temperature
         return matcher
@@ -129,9 +136,19 @@ class IntentMatcher:
             out[intent] = float(sims.mean())
         return out
 
-    def rank(self, vector: np.ndarray) -> tuple[list[IntentScore], float, float]:
-        """(ranked confidences, best raw score, gap to the runner-up's raw score)."""
-        scores = self.scores(vector)
+    def ruled_out(self, text: str) -> frozenset[str]:
+        """The cue intents `text` cannot mean: it never says they are about the person's own
+        things."""
+        if self.cue is None or self.cue.search(text):
+            return frozenset()
+        return self.cue_intents
+
+    def rank(
+        self, vector: np.ndarray, ruled_out: frozenset[str] = frozenset()
+    ) -> tuple[list[IntentScore], float, float]:
+        """(ranked confidences, best raw score, gap to the runner-up's raw score), leaving out
+        the intents `ruled_out`."""
+        scores = {k: v for k, v in self.scores(vector).items() if k not in ruled_out}
         names = sorted(scores, key=scores.get, reverse=True)
         raw = np.array([scores[n] for n in names])
         weights = np.exp((raw - raw[0]) / self.temperature)
@@ -146,13 +163,18 @@ class IntentMatcher:
     def is_clear(self, best: float, gap: float) -> bool:
         return best >= self.min_similarity and gap >= self.min_margin
 
-    def decide(self, whole: np.ndarray, clauses: Sequence[np.ndarray] = ()) -> IntentDecision:
-        ranked, best, gap = self.rank(whole)
+    def decide(
+        self,
+        whole: np.ndarray,
+        clauses: Sequence[np.ndarray] = (),
+        ruled_out: frozenset[str] = frozenset(),
+    ) -> IntentDecision:
+        ranked, best, gap = self.rank(whole, ruled_out)
         clear = self.is_clear(best, gap)
         if len(clauses) > 1:
             said: list[str] = []
             for vector in clauses:
-                clause_ranked, clause_best, clause_gap = self.rank(vector)
+                clause_ranked, clause_best, clause_gap = self.rank(vector, ruled_out)
                 if self.is_clear(clause_best, clause_gap):
                     said.append(clause_ranked[0].intent)
             said = list(dict.fromkeys(said))

@@ -106,7 +106,9 @@ class Understander:
         negated_ids, exclude_terms = negated(mentions, cues, working)
 
         include, exclude, gender = _constraints(mentions, negated_ids)
-        decision = self.matcher.decide(whole, list(clause_vectors))
+        decision = self.matcher.decide(
+            whole, list(clause_vectors), ruled_out=self.matcher.ruled_out(norm)
+        )
         intents = decision.intents
         states_constraints = bool(
             include or exclude or exclude_terms or gender or price or comparatives

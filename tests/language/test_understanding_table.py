@@ -182,6 +182,10 @@ CASES = [
     Case("something like this but in red", ["similar"], include={"baseColour": ["Red"]}),
     Case("tag it and then find similar ones", ["tag", "similar"]),
     Case("caption this and suggest an outfit", ["caption", "outfit"]),
+    Case("find similar and build an outfit", ["similar", "outfit"]),
+    # Close in wording to "show me my wardrobe", but never about the person's own clothes.
+    Case("show me similar ones and an outfit", ["similar"]),
+    Case("what goes with this from my closet", ["wardrobe_outfit"]),
     # --- styles and profile -----------------------------------------------------------------
     Case("this is my 'boho' style", ["teach_style"]),
     Case("which of my styles is this", ["classify_style"]),
