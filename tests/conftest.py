@@ -58,31 +58,28 @@ def demo_world(tmp_path_factory):
     return data_dir
 
 
-@pytest.fixture
-def use_demo_world(demo_world, monkeypatch):
-    """Point this test's settings at the shared demo installation (read-only use)."""
+def _settings_on(data_dir, monkeypatch):
+    """This test's settings on a demo installation at `data_dir` (built with DEMO_WORLD_ENV)."""
     from stylist.settings import get_settings
 
-    monkeypatch.setenv("STYLIST_DATA_DIR", str(demo_world))
-    for key, value in DEMO_WORLD_ENV.items():
-        monkeypatch.setenv(key, value)
-    get_settings.cache_clear()
-    yield get_settings()
-    get_settings.cache_clear()
-
-
-@pytest.fixture
-def own_demo_world(demo_world, tmp_path, monkeypatch):
-    """Settings on this test's own copy of the demo installation (see `copy_demo_world`)."""
-    from stylist.settings import get_settings
-
-    data_dir = copy_demo_world(demo_world, tmp_path / "data")
     monkeypatch.setenv("STYLIST_DATA_DIR", str(data_dir))
     for key, value in DEMO_WORLD_ENV.items():
         monkeypatch.setenv(key, value)
     get_settings.cache_clear()
     yield get_settings()
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def use_demo_world(demo_world, monkeypatch):
+    """Point this test's settings at the shared demo installation (read-only use)."""
+    yield from _settings_on(demo_world, monkeypatch)
+
+
+@pytest.fixture
+def own_demo_world(demo_world, tmp_path, monkeypatch):
+    """Settings on this test's own copy of the demo installation (see `copy_demo_world`)."""
+    yield from _settings_on(copy_demo_world(demo_world, tmp_path / "data"), monkeypatch)
 
 
 @pytest.fixture(scope="module")
