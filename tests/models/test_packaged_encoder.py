@@ -271,3 +271,60 @@ def test_train_encoder_command_trains_the_packaged_encoder(installation):
     assert result.exit_code == 0, result.output
     assert SPEC in result.output
     assert load_encoder(SPEC, installation).spec == SPEC
+
+
+# --- the install's fine-tuned CNN as the image trunk -------------------------------------------
+
+
+def test_image_trunk_cnn_runs_the_installs_fine_tuned_backbone(installation):
+    from stylist.catalog.schema import ATTRIBUTES
+    from stylist.models.cnn import train_cnn
+    from stylist.models.encoder_training import train_encoder
+    from stylist.models.tower_features import image_cache_path
+
+    catalog = Catalog.load(installation)
+    train_cnn(
+        catalog,
+        installation,
+        quick=True,
+        progress=False,
+        routing={"efficientnet_lite0": list(ATTRIBUTES)},
+        pretrained=True,
+        epochs=1,
+        height=32,
+        width=32,
+    )
+    cnn = torch.load(installation.models_dir / "attribute-cnn.pt", weights_only=True)
+    prefix = "backbones.efficientnet_lite0."
+    backbone = {
+        k.removeprefix(prefix): v for k, v in cnn["state_dict"].items() if k.startswith(prefix)
+    }
+
+    results = train_encoder(
+        catalog, installation, options=_options(epochs=2, image_trunk="cnn"), progress=False
+    )
+    assert "fine-tuned attribute CNN" in results["mode"]
+    trunk = load_encoder(SPEC, installation).model.visual.trunk.state_dict()
+    assert trunk.keys() == backbone.keys()
+    assert all(torch.equal(trunk[k], backbone[k]) for k in backbone)
+    imagenet = lite0_timm_state_dict(classifier=False)
+    assert not torch.equal(trunk["conv_stem.weight"], imagenet["conv_stem.weight"])
+
+    # Its tower features are cached apart from the ImageNet trunk's (both stay valid).
+    train_encoder(catalog, installation, options=_options(epochs=1), progress=False)
+    encoder = load_encoder(SPEC, installation)
+    files = sorted(installation.models_dir.glob("embeddings/towers-image-*.pt"))
+    assert len(files) == 2
+    assert image_cache_path(catalog, encoder, 0, installation) in files
+
+
+def test_image_trunk_cnn_without_a_cnn_says_what_to_train(installation):
+    from stylist.cli import app
+
+    result = CliRunner().invoke(
+        app, ["train", "encoder", "--quick", "--epochs", "1", "--image-trunk", "cnn"]
+    )
+    assert result.exit_code == 1
+    assert "stylist train cnn --backbone efficientnet_lite0 --pretrained" in result.output
+    bogus = CliRunner().invoke(app, ["train", "encoder", "--quick", "--image-trunk", "resnet"])
+    assert bogus.exit_code == 1 and "image_trunk" in bogus.output

