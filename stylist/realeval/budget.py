@@ -43,6 +43,15 @@ DEPENDS_ON: dict[str, tuple[str, ...]] = {
 }
 
 
+def depends_on(stage: str, preset: RunPreset) -> tuple[str, ...]:
+    """DEPENDS_ON, plus the CNN for an encoder that runs the CNN's backbone as its image trunk
+    (a CNN trained again means another image tower)."""
+    needs = DEPENDS_ON[stage]
+    if stage == "encoder" and preset.options("encoder").get("image_trunk") == "cnn":
+        needs = (*needs, "cnn")
+    return needs
+
+
 class PresetError(ValueError):
     """A preset that does not exist or cannot be used; the message is a sentence."""
 

@@ -33,8 +33,10 @@ from stylist.realeval.targets import (
     NOT_MEASURED,
     PASS,
     best_tagger,
+    five_shot_measured,
     judge,
     missed_attributes,
+    trunk_saw_new_types,
 )
 from stylist.wording import in_words, plural
 
@@ -404,6 +406,12 @@ def targets_section(state: Mapping[str, Any]) -> dict[str, str]:
             gap = MARQO_FASHIONCLIP_KAGL_R10 - row["value"]
             note = f"Marqo-FashionCLIP {MARQO_FASHIONCLIP_KAGL_R10:.3f}: " + (
                 f"{gap:.3f} below it" if gap > 0 else f"{-gap:.3f} above it"
+            )
+        if row["key"] == "five_shot" and trunk_saw_new_types(state):
+            measured = five_shot_measured(state)
+            note = (
+                f"{_f(measured)} measured, not a few-shot figure: the encoder's image trunk is "
+                "the CNN, trained on these types' labels"
             )
         verdict = {PASS: "**pass**", MISS: "**miss**"}.get(row["verdict"], row["verdict"])
         rows.append([row["label"], _f(row["value"]), f"≥ {row['bar']:.2f}", verdict, note])
@@ -781,6 +789,14 @@ def fewshot_section(state: Mapping[str, Any]) -> dict[str, str]:
         '"among new types" chooses only among the held-out ones. Features: the '
         "catalog's fused image + name embedding, or the photo alone (as in chat)."
     )
+    if trunk_saw_new_types(state):
+        protocol += (
+            " **This run's encoder looks through the fine-tuned attribute CNN, which learned "
+            "every article type from its labels, the held-out ones included: these are not "
+            "few-shot figures, and the 5-shot target is not judged on them.** A run whose "
+            'preset trains the encoder on the ImageNet trunk (`"image_trunk": "imagenet"`) '
+            "measures few-shot learning."
+        )
     shots = sorted(accuracy["head/fused"], key=int)
     rows = []
     for key, label in FEWSHOT_METHODS:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from stylist.realeval.budget import DEPENDS_ON, STAGES, fit_to_budget, load_preset
+from stylist.realeval.budget import STAGES, depends_on, fit_to_budget, load_preset
 from stylist.realeval.report import write_report
 from stylist.realeval.stages import RUNNERS, RunContext, stage_inputs, timed
 from stylist.realeval.state import RunState, stage_key
@@ -113,7 +113,7 @@ def run_real_eval(
     keys: dict[str, str] = {}
     run_started = time.perf_counter()
     for number, stage in enumerate(STAGES, 1):
-        needs = {d: state.result_token(d, keys[d]) for d in DEPENDS_ON[stage]}
+        needs = {d: state.result_token(d, keys[d]) for d in depends_on(stage, run_preset)}
         keys[stage] = stage_key(stage_inputs(ctx, stage), needs)
         label = f"[{number}/{len(STAGES)}] {stage}"
         if state.is_done(stage, keys[stage]):

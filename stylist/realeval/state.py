@@ -2,7 +2,7 @@
 their results — so a stopped run continues where it stopped, and the report is written from it.
 
 A stage counts as finished only when its recorded key equals the key it would have now. The
-key hashes the stage's own options and the results of the stages it reads (budget.DEPENDS_ON):
+key hashes the stage's own options and the results of the stages it reads (budget.depends_on):
 a changed CNN config, or a CNN trained again, redoes the CNN and what reads it, not the encoder.
 """
 

@@ -61,10 +61,23 @@ def _kagl(state: Mapping[str, Any]) -> float | None:
     return gt.get("R@10") if gt.get("queries_kept") else None
 
 
-def _five_shot(state: Mapping[str, Any]) -> float | None:
+def trunk_saw_new_types(state: Mapping[str, Any]) -> bool:
+    """The run's encoder looks through the fine-tuned attribute CNN, which was trained on every
+    article type's labels, the few-shot "new" ones included: its few-shot figure measures
+    nothing new (`stylist.models.cnn_trunk`)."""
+    options = _metrics(state, "encoder").get("options") or {}
+    return options.get("image_trunk") == "cnn"
+
+
+def five_shot_measured(state: Mapping[str, Any]) -> float | None:
+    """The head's 5-shot accuracy among all types as the few-shot stage measured it."""
     head = (_metrics(state, "fewshot").get("k_shot_accuracy") or {}).get("head/fused") or {}
     entry = head.get("5") or head.get(5)
     return None if entry is None else entry.get("mean")
+
+
+def _five_shot(state: Mapping[str, Any]) -> float | None:
+    return None if trunk_saw_new_types(state) else five_shot_measured(state)
 
 
 @dataclass(frozen=True)

@@ -139,6 +139,32 @@ def test_a_figure_the_run_did_not_measure_is_neither_pass_nor_miss():
     assert _verdicts(state)["kagl"] == "not measured"
 
 
+def test_few_shot_through_the_cnn_trunk_is_not_judged_as_few_shot():
+    # The CNN that serves as the encoder's image trunk learned every type's labels, the
+    # few-shot "new" ones too: its 5-shot figure is shown, with why, but not judged.
+    state = _state()
+    state["stages"]["encoder"]["metrics"]["options"] = {"image_trunk": "cnn"}
+    assert _verdicts(state)["five_shot"] == "not measured"
+    page = render(state, images=set())
+    assert "0.860 measured, not a few-shot figure" in page
+    assert "these are not few-shot figures" in page
+    state["stages"]["encoder"]["metrics"]["options"] = {"image_trunk": "imagenet"}
+    assert _verdicts(state)["five_shot"] == "pass"
+    assert "not a few-shot figure" not in render(state, images=set())
+
+
+def test_an_encoder_on_the_cnn_trunk_is_redone_when_the_cnn_is():
+    from stylist.realeval.budget import depends_on, load_preset
+
+    preset = load_preset("real")
+    trunk = preset.options("encoder").get("image_trunk")
+    assert ("cnn" in depends_on("encoder", preset)) == (trunk == "cnn")
+    preset.stage_options["encoder"] = {"image_trunk": "cnn"}
+    assert depends_on("encoder", preset) == ("ingest", "cnn")
+    preset.stage_options["encoder"] = {"image_trunk": "imagenet"}
+    assert depends_on("encoder", preset) == ("ingest",)
+
+
 def test_the_page_shows_targets_verdicts_and_the_published_from_scratch_figures():
     page = render(_state(), images=set())
     assert "## Targets" in page
