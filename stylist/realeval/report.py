@@ -560,6 +560,14 @@ def defaults_section(state: Mapping[str, Any]) -> str:
             f"{published['retrieval']['held_out_names_to_held_out_photos_R@10']:.1%} for the "
             "from-scratch one."
         )
+    if trunk_saw_new_types(state):
+        lines.append(
+            "  This run's encoder looks through the fine-tuned CNN (`stylist train encoder "
+            "--image-trunk cnn` after `stylist train cnn --backbone efficientnet_lite0 "
+            "--pretrained`): one backbone pass per photo then serves search and the heads, "
+            "which come close to the CNN's own tags. It is not the one-command build's default "
+            "because it needs the CNN first, which takes longer than that build's 25 minutes."
+        )
     lines.append(
         "- **Demo catalog** (`make demo`): the synthetic drawings keep the small `demo` encoder "
         "and the heads (`STYLIST_ATTRIBUTE_MODEL=heads`), both trained on the drawings in "
