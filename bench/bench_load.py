@@ -173,7 +173,9 @@ def main() -> None:
     parser.add_argument("--search-queries", type=int, default=60)
     parser.add_argument("--mixed-requests", type=int, default=2000)
     parser.add_argument("--mixed-clients", type=int, default=16)
-    parser.add_argument("--batch-window-ms", type=float, default=4.0)
+    parser.add_argument(
+        "--batch-window-ms", type=float, default=None, help="default: the settings' own"
+    )
     parser.add_argument("--skip-tag-comparison", action="store_true")
     parser.add_argument(
         "--rss-only",
@@ -187,6 +189,8 @@ def main() -> None:
     from stylist.settings import get_settings
 
     get_settings.cache_clear()
+    if args.batch_window_ms is None:
+        args.batch_window_ms = get_settings().api_batch_window_ms
     import pandas as pd
 
     from stylist.layout import InstallLayout

@@ -175,9 +175,11 @@ def build_router(ctx: ApiContext, guard: Callable) -> APIRouter:
         return {"photo_id": read_upload(photo), "filename": photo.filename}
 
     def tag(photo: Photo, top_k: TopK = 3) -> dict[str, Any]:
-        # Decoded once (validation and pixels), encoded with the other requests of its batch.
-        photo_id, pixels = read_upload(photo, operations.receive_upload)
-        tags = answer("tag", metrics, lambda: ctx.tag_batcher.submit((photo_id, pixels, top_k)))
+        # Decoded once (validation and pixels), encoded with the other requests of its batch;
+        # admitted from the start, so a batch knows this request is on its way.
+        with ctx.tag_batcher.admitted():
+            photo_id, pixels = read_upload(photo, operations.receive_upload)
+            tags = answer("tag", metrics, lambda: ctx.tag_batcher.submit((photo_id, pixels, top_k)))
         return {"filename": photo.filename, **tags}
 
     router.add_api_route(
