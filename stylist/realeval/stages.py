@@ -238,7 +238,17 @@ def run_encoder(ctx: RunContext) -> dict[str, Any]:
         "options": {
             k: v
             for k, v in (results.get("options") or {}).items()
-            if k in ("epochs", "batch_size", "lr", "aux_weight", "field_caption_prob", "image_size")
+            if k
+            in (
+                "epochs",
+                "batch_size",
+                "lr",
+                "aux_weight",
+                "field_caption_prob",
+                "image_size",
+                "image_trunk",
+                "unfreeze_blocks",
+            )
         },
         "before": results.get("before"),
         "after": results.get("after"),

@@ -47,6 +47,8 @@ def test_every_stage_finishes_with_its_time_and_results(real_run):
     assert metrics["search"]["names"]["image"]["exact"]["queries"] > 0
     # The smoke preset runs the real run's models: the packaged encoder, the pretrained Lite0.
     assert metrics["encoder"]["model_name"] == "packaged:lite0-minilm"
+    # What the report reads to tell a CNN-trunk encoder (and its few-shot caveat) apart.
+    assert metrics["encoder"]["options"]["image_trunk"] == "imagenet"
     assert metrics["cnn"]["config"]["pretrained"] and metrics["cnn"]["config"]["colour_features"]
     assert metrics["cnn"]["top_confusions"]["season"]
     noise = metrics["labelnoise"]

@@ -148,6 +148,7 @@ def test_few_shot_through_the_cnn_trunk_is_not_judged_as_few_shot():
     page = render(state, images=set())
     assert "0.860 measured, not a few-shot figure" in page
     assert "these are not few-shot figures" in page
+    assert "its image tower carrying that CNN's fine-tuned weights" in page
     state["stages"]["encoder"]["metrics"]["options"] = {"image_trunk": "imagenet"}
     assert _verdicts(state)["five_shot"] == "pass"
     assert "not a few-shot figure" not in render(state, images=set())
