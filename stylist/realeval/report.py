@@ -148,10 +148,13 @@ def _metrics(state: Mapping[str, Any], stage: str) -> dict[str, Any]:
 
 
 def _reused_training_seconds(metrics: Mapping[str, Any]) -> float:
-    """How long the reused finished model took to train, or 0 when the stage trained it."""
+    """How long the reused finished model took to train, or 0 when the stage trained it (a
+    packaged encoder's run includes computing its tower features)."""
     if not (metrics.get("reused_checkpoint") or metrics.get("reused")):
         return 0.0
-    return float(metrics.get("train_seconds") or 0.0)
+    return float(metrics.get("train_seconds") or 0.0) + float(
+        metrics.get("tower_feature_seconds") or 0.0
+    )
 
 
 def time_section(state: Mapping[str, Any]) -> tuple[str, str]:

@@ -352,3 +352,11 @@ def test_stage_times_count_the_training_of_a_reused_model():
     assert "its training took 60.0 min earlier" in table
     assert "the whole run is 62.4 min, over the 60-minute budget" in summary
     assert table.count("earlier") == 1  # heads trained in this run: no note
+    # A kept packaged encoder: its run was the tower features and then the projections.
+    state["stages"]["encoder"] = {
+        **done,
+        "seconds": 0,
+        "metrics": {"reused": True, "train_seconds": 35, "tower_feature_seconds": 445},
+    }
+    summary, table = time_section(state)
+    assert "its training took 8.0 min earlier" in table
