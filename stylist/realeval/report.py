@@ -92,7 +92,11 @@ def plot_sources(state: Mapping[str, Any]) -> dict[str, str]:
         "fewshot-kshot.png": files("fewshot").get("kshot_plot"),
         "search-recall.png": files("search").get("recall_plot"),
     }
-    for stage in ("cnn", "heads"):
+    # The CNN's are shown with its details; the heads' only when they are the best tagger
+    # (the label-noise section shows the best tagger's).
+    best = best_tagger(state)
+    shown = ["cnn", "heads"] if best is not None and best[0] == "heads" else ["cnn"]
+    for stage in shown:
         for attribute in CONFUSIONS_SHOWN:
             source = files(stage).get(f"confusion_{attribute}")
             sources[f"{stage}-confusion-{attribute}.png"] = source
