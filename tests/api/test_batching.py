@@ -62,8 +62,8 @@ def test_requests_still_on_their_way_join_the_batch():
     assert sizes == [4]  # one pass for the four, although they submitted 150 ms apart
 
 
-def test_under_load_a_batch_waits_for_requests_not_admitted_yet():
-    batcher, sizes = _batcher(window_s=2)
+def test_under_load_a_batch_waits_for_requests_not_admitted_yet(monkeypatch):
+    batcher, sizes = _batcher(window_s=3)
     together = threading.Barrier(2)
 
     def admitted_together(value: int) -> None:
@@ -86,5 +86,33 @@ def test_under_load_a_batch_waits_for_requests_not_admitted_yet():
     run(*(threading.Thread(target=admitted_together, args=(i,)) for i in range(2)))
     # The next two: the second is admitted 0.2 s after the first was submitted.
     run(threading.Thread(target=late, args=(2, 0.0)), threading.Thread(target=late, args=(3, 0.2)))
+    assert sizes == [2, 2]  # waited for it (the last batch held two), not two passes of one
+    # As large as the last batch, it still lingers after an arrival for one more.
+    from stylist.api import batching
+
+    monkeypatch.setattr(batching, "UNDER_LOAD_LINGER_S", 1.0)  # > the 0.2 s below, < window
+    run(*(threading.Thread(target=late, args=(4 + i, 0.2 * (i == 2))) for i in range(3)))
     batcher.close()
-    assert sizes == [2, 2]  # waited for it, instead of two passes of one
+    assert sizes == [2, 2, 3]
+
+
+def test_under_load_a_batch_stops_lingering_when_nobody_comes():
+    # Every client already in the batch: waiting out a long window would only idle the model.
+    batcher, sizes = _batcher(window_s=3600)
+    together = threading.Barrier(2)
+
+    def admitted_together(value: int) -> None:
+        with batcher.admitted():
+            together.wait()
+            batcher.submit(value)
+
+    for _ in range(2):  # the second pair comes while the batcher is under load
+        workers = [threading.Thread(target=admitted_together, args=(i,)) for i in range(2)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(HANG_GUARD_S)
+        waited = any(w.is_alive() for w in workers)
+        assert not waited, "an under-load batch waited out its window for nobody"
+    batcher.close()
+    assert sizes == [2, 2]
