@@ -22,6 +22,27 @@ def _batcher(window_s: float) -> tuple[MicroBatcher, list[int]]:
     return batcher, sizes
 
 
+def _run(*workers: threading.Thread) -> bool:
+    """Start the threads and wait for them; True when one is still waiting (hang guard)."""
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(HANG_GUARD_S)
+    return any(w.is_alive() for w in workers)
+
+
+def _pair_admitted_together(batcher: MicroBatcher) -> list[threading.Thread]:
+    """Two requests both admitted before either submits."""
+    together = threading.Barrier(2)
+
+    def request(value: int) -> None:
+        with batcher.admitted():
+            together.wait()
+            batcher.submit(value)
+
+    return [threading.Thread(target=request, args=(i,)) for i in range(2)]
+
+
 def test_a_lone_admitted_request_does_not_wait_out_the_window():
     batcher, sizes = _batcher(window_s=3600)  # an hour: waiting it out would hang the test
     answers: list[int] = []
@@ -50,12 +71,7 @@ def test_requests_still_on_their_way_join_the_batch():
             time.sleep(0.05 * i)  # reading and decoding their uploads take different times
             answers[i] = batcher.submit(i)
 
-    workers = [threading.Thread(target=request, args=(i,)) for i in range(4)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(HANG_GUARD_S)
-    waited = any(w.is_alive() for w in workers)
+    waited = _run(*(threading.Thread(target=request, args=(i,)) for i in range(4)))
     batcher.close()
     assert not waited
     assert answers == {0: 0, 1: 10, 2: 20, 3: 30}
@@ -64,34 +80,22 @@ def test_requests_still_on_their_way_join_the_batch():
 
 def test_under_load_a_batch_waits_for_requests_not_admitted_yet(monkeypatch):
     batcher, sizes = _batcher(window_s=3)
-    together = threading.Barrier(2)
-
-    def admitted_together(value: int) -> None:
-        with batcher.admitted():
-            together.wait()
-            batcher.submit(value)
 
     def late(value: int, delay: float) -> None:
         time.sleep(delay)  # still with the client / HTTP layer: not admitted yet
         with batcher.admitted():
             batcher.submit(value)
 
-    def run(*workers: threading.Thread) -> None:
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join(HANG_GUARD_S)
-
     # Two at once: one batch of two, and the batcher is now under load.
-    run(*(threading.Thread(target=admitted_together, args=(i,)) for i in range(2)))
+    _run(*_pair_admitted_together(batcher))
     # The next two: the second is admitted 0.2 s after the first was submitted.
-    run(threading.Thread(target=late, args=(2, 0.0)), threading.Thread(target=late, args=(3, 0.2)))
+    _run(threading.Thread(target=late, args=(2, 0.0)), threading.Thread(target=late, args=(3, 0.2)))
     assert sizes == [2, 2]  # waited for it (the last batch held two), not two passes of one
     # As large as the last batch, it still lingers after an arrival for one more.
     from stylist.api import batching
 
     monkeypatch.setattr(batching, "UNDER_LOAD_LINGER_S", 1.0)  # > the 0.2 s below, < window
-    run(*(threading.Thread(target=late, args=(4 + i, 0.2 * (i == 2))) for i in range(3)))
+    _run(*(threading.Thread(target=late, args=(4 + i, 0.2 * (i == 2))) for i in range(3)))
     batcher.close()
     assert sizes == [2, 2, 3]
 
@@ -99,20 +103,8 @@ def test_under_load_a_batch_waits_for_requests_not_admitted_yet(monkeypatch):
 def test_under_load_a_batch_stops_lingering_when_nobody_comes():
     # Every client already in the batch: waiting out a long window would only idle the model.
     batcher, sizes = _batcher(window_s=3600)
-    together = threading.Barrier(2)
-
-    def admitted_together(value: int) -> None:
-        with batcher.admitted():
-            together.wait()
-            batcher.submit(value)
-
     for _ in range(2):  # the second pair comes while the batcher is under load
-        workers = [threading.Thread(target=admitted_together, args=(i,)) for i in range(2)]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join(HANG_GUARD_S)
-        waited = any(w.is_alive() for w in workers)
+        waited = _run(*_pair_admitted_together(batcher))
         assert not waited, "an under-load batch waited out its window for nobody"
     batcher.close()
     assert sizes == [2, 2]
