@@ -29,7 +29,6 @@ from stylist.settings import StyleSettings
 
 IMAGENET_TRUNK = "imagenet"
 CNN_TRUNK = "cnn"
-IMAGE_TRUNKS = (IMAGENET_TRUNK, CNN_TRUNK)
 LITE0_BACKBONE = "efficientnet_lite0"  # cnn.LITE0 (not imported: the CNN module is heavy)
 HOW_TO_MAKE = (
     "`stylist train cnn --backbone efficientnet_lite0 --pretrained` (all 7 attributes on the "
@@ -42,7 +41,7 @@ _CNN_KIND = "attribute CNN"  # cnn.CNN_KIND
 class TrunkWeights:
     """Weights for the packaged encoder's image trunk and where they came from."""
 
-    source: str  # IMAGE_TRUNKS
+    source: str  # CNN_TRUNK (the ImageNet trunk needs no TrunkWeights)
     state: dict[str, torch.Tensor]
     sha256: str  # of the checkpoint file: which CNN, for caches and for reuse of a finished run
 

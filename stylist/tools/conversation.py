@@ -13,12 +13,12 @@ import statistics
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field
 
 from stylist.catalog.schema import ATTRIBUTES
-from stylist.language.result import ResultRef, Understanding
+from stylist.language.result import Intent, ResultRef, Understanding
 from stylist.vectorstore.filters import SearchFilters
 from stylist.wording import in_words, plural
 
@@ -108,16 +108,8 @@ class Constraints(BaseModel):
 
 # --- from what the person said -----------------------------------------------------------------
 
-OWNED_ITEM_INTENTS = frozenset(
-    {
-        "wardrobe_save",
-        "wardrobe_show",
-        "wardrobe_edit",
-        "wardrobe_remove",
-        "wardrobe_outfit",
-        "wardrobe_plan",
-    }
-)
+# Every intent about the person's own saved clothes (the wardrobe_* ones of `Intent`).
+OWNED_ITEM_INTENTS = frozenset(i for i in get_args(Intent) if i.startswith("wardrobe_"))
 
 
 @lru_cache(maxsize=1)
