@@ -48,7 +48,7 @@ from stylist.models import pretrained as lite0
 from stylist.models.augment import augment
 from stylist.models.checkpoints import read_checkpoint, read_config, save_checkpoint
 from stylist.models.configs import TrainingConfig
-from stylist.models.devices import select_device
+from stylist.models.devices import channels_last, channels_last_input, select_device
 from stylist.models.errors import ModelMissing, PretrainedUnavailable
 from stylist.models.garment_colour import COLOUR_FEATURE_DIM, colour_histogram
 from stylist.models.metrics import format_f1_table, weighted_f1_table, write_attribute_report
@@ -421,7 +421,7 @@ def colour_features(pixels: torch.Tensor, progress: bool = False) -> torch.Tenso
 
 def to_model_input(batch: torch.Tensor, device: torch.device) -> torch.Tensor:
     """uint8 pixels -> [0, 1] floats; the model normalises per backbone."""
-    return batch.to(device, non_blocking=True).float().div_(255.0)
+    return channels_last_input(batch.to(device, non_blocking=True).float().div_(255.0))
 
 
 # --- losses ---------------------------------------------------------------------------------
@@ -580,7 +580,7 @@ def train_cnn(
     }
 
     model = build_model(config, {a: len(v) for a, v in label_maps.items()}, config.pretrained)
-    model.to(device)
+    channels_last(model.to(device))
     steps_per_epoch = max(1, len(fit_idx) // config.batch_size)  # drop the ragged last batch
     groups = parameter_groups(model, config)
     optimizer = torch.optim.AdamW(groups)
@@ -630,7 +630,7 @@ def train_cnn(
             )
             x = to_model_input(pixels[batch], device)
             if config.augment:
-                x = augment(x) if config.affine else random_flip(x)
+                x = channels_last_input(augment(x) if config.affine else random_flip(x))
             logits = model(x, None if colour is None else colour[batch].to(device))
             losses = {
                 a: task_loss(logits[a], targets[a][batch].to(device), weights[a], config)
@@ -879,7 +879,7 @@ class CNNTagger:
         device: torch.device | None = None,
     ):
         self.device = device or torch.device("cpu")
-        self.model = model.to(self.device).eval()
+        self.model = channels_last(model.to(self.device)).eval()
         self.label_maps = {a: list(v) for a, v in label_maps.items()}
         self.height, self.width = config.height, config.width
         self.fit = config.fit

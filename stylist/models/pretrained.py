@@ -25,6 +25,7 @@ import torch
 from PIL import Image, ImageOps
 from torch import nn
 
+from stylist.models.devices import channels_last
 from stylist.models.errors import PretrainedUnavailable
 
 TIMM_ARCHITECTURE = "tf_efficientnet_lite0"
@@ -162,7 +163,7 @@ def load_lite0(weights_path: Path | str | None = None) -> nn.Module:
             f"(missing {len(result.missing_keys)}, unexpected {len(result.unexpected_keys)} "
             f"tensors); the installed {WEIGHTS_PACKAGE} is not the expected version (0.1.0)."
         )
-    return model.eval()
+    return channels_last(model).eval()
 
 
 @lru_cache(maxsize=1)

@@ -18,6 +18,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from stylist.images import load_image
+from stylist.models.devices import channels_last, channels_last_input
 from stylist.models.text_prefix import encode_text_prefix, supports_prefix
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ class Encoder:
         device: torch.device | str = "cpu",
         batch_size: int = 64,
     ):
-        self.model = model.to(device).eval()
+        self.model = channels_last(model.to(device)).eval()
         self.tokenizer = tokenizer
         self.spec = spec
         self.fingerprint = fingerprint
@@ -119,7 +120,7 @@ class Encoder:
 
     def standardize(self, x: torch.Tensor) -> torch.Tensor:
         """Float pixels in [0, 1] -> the model's input (its mean and std)."""
-        return (x - self._mean) / self._std
+        return channels_last_input((x - self._mean) / self._std)
 
     def tokenize(self, texts: Sequence[str]) -> torch.Tensor:
         return self.tokenizer(list(texts))
