@@ -38,8 +38,8 @@ MIN_ENCODER_EPOCHS = 2
 # What a real catalog's install uses unless the environment (or .env) says otherwise, from the
 # real-catalog evaluation (docs/evaluation.md, "Which models each install uses"): the packaged
 # towers (ImageNet Lite0 + MiniLM) as the encoder, and the attribute heads on its embedding as
-# the tagger. The pretrained Lite0 CNN tags better (0.862 against 0.821 average weighted F1 on
-# the 34,525-item real catalog) but costs 40-60 more minutes of training on 2 cores, and the
+# the tagger. The pretrained Lite0 CNN tags better (0.872 against 0.821 average weighted F1 on
+# the 34,525-item real catalog) but costs 34 more minutes of training on 2 cores, and the
 # one-command build must open the chat within 25 minutes: it is one setting away
 # (STYLIST_ATTRIBUTE_MODEL=cnn). The demo catalog keeps StyleSettings' own defaults (the small
 # demo encoder and heads, trained on its drawings in minutes).
