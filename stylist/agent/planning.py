@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from stylist.agent.comparing import compare_items
 from stylist.agent.intents import HELP, NEED_PHOTO, Plan, PlannedCall
 from stylist.agent.profile_planning import plan_profile
 from stylist.agent.wardrobe_planning import owned_piece, plan_wardrobe
@@ -21,6 +22,7 @@ from stylist.tools.conversation import (
     Constraints,
     Focus,
     ReferenceNotFound,
+    ShownItem,
     ShownList,
     resolve_results,
 )
@@ -28,12 +30,15 @@ from stylist.wording import in_words
 
 # One tool call per item for "the first three": more would flood the answer.
 MAX_ANCHORS = 3
+# Items in one side-by-side: beyond four, a comparison stops being readable.
+MAX_COMPARED = 4
 
 _ASK_WORDS = {
     "search": "search the catalog",
     "refine": "narrow down what I showed",
     "similar": "find similar items",
     "outfit": "put an outfit together",
+    "compare": "compare items I showed",
     "tag": "tell you what a photo shows",
     "caption": "caption a photo",
     "classify_style": "match a photo to one of your styles",
@@ -106,6 +111,8 @@ def _plan_one(intent: str, u: Understanding, view: ConversationView) -> list[Pla
             return [PlannedCall("complete_outfit", {"wardrobe_item": piece})]
     if intent in ("similar", "outfit"):
         return [_anchored(intent, anchor, u) for anchor in _anchors(u, view, intent)]
+    if intent == "compare":
+        return compare_items(_compared(u, view))
     if intent in OWNED_ITEM_INTENTS:
         return plan_wardrobe(intent, u, lambda what: _photo(u, view, what))
     if intent in _PHOTO_ASKS:
@@ -197,6 +204,27 @@ def _anchors(u: Understanding, view: ConversationView, intent: str) -> list[dict
             "or attach a photo."
         )
     raise _Refused(NEED_PHOTO.format(what=what))
+
+
+def _compared(u: Understanding, view: ConversationView) -> list[ShownItem]:
+    """The shown items "compare ..." names; "compare them" is the last list when it holds two."""
+    if not view.shown:
+        raise _Refused("I haven't shown you any items to compare yet; tell me what to look for.")
+    items: list[ShownItem] = []
+    for ref in u.references:
+        if isinstance(ref, ResultRef):
+            try:
+                items += [i for i in resolve_results(view.shown, ref) if i not in items]
+            except ReferenceNotFound as err:
+                raise _Refused(str(err)) from None
+    latest = view.shown[-1].items
+    if not u.references and len(latest) == 2:
+        items = list(latest)
+    if len(items) < 2:
+        raise _Refused(
+            f'Which ones? Say their numbers, e.g. "compare #1 and #3" (#1 to #{len(latest)}).'
+        )
+    return items[:MAX_COMPARED]
 
 
 def _anchored(intent: str, anchor: dict[str, Any], u: Understanding) -> PlannedCall:

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 _INTENT_WORDS = {
     "similar": "similar items",
     "outfit": "an outfit",
+    "compare": "a side-by-side",
     "tag": "what it is",
     "caption": "a caption",
     "classify_style": "which of your styles it matches",

@@ -10,6 +10,7 @@ Intent = Literal[
     "search",
     "similar",
     "outfit",
+    "compare",
     "tag",
     "caption",
     "classify_style",

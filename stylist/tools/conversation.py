@@ -131,6 +131,10 @@ def update_constraints(
         # Words about what the person owns ("save my red top", "my shoes") describe it; they
         # are not what they want to shop for.
         return constraints
+    if set(u.intents) == {"compare"}:
+        # "which is cheaper, #1 or #2?" asks about what was shown; its "cheaper" is the
+        # question, not a budget for the searches that follow.
+        return constraints
     if "clear_constraints" in u.intents or "all" in u.reset:
         c = Constraints()
     else:

@@ -114,6 +114,28 @@ def anchored_on_shown(tool: str, number: int, *, lists_back: int = 1) -> Check:
     return check
 
 
+def compares_shown(*numbers: int) -> Check:
+    """The answer sets those results of the list shown before side by side: each one's name
+    and price, and which is cheaper by how much (worked out here from the list itself)."""
+
+    def check(_state, before, result):
+        items = [before["shown"][-1]["items"][n - 1] for n in numbers]
+        text = result.text or ""
+        for item in items:
+            assert f"#{item['n']} {item['name']}: ${item['price']:.2f}" in text, (item, text)
+        cheapest = min(items, key=lambda i: i["price"])
+        dearest = max(items, key=lambda i: i["price"])
+        gap = dearest["price"] - cheapest["price"]
+        expected = (
+            f"#{cheapest['n']} costs ${gap:.2f} less than #{dearest['n']}"
+            if gap >= 0.005
+            else "They cost the same"
+        )
+        assert expected in text, (expected, text)
+
+    return check
+
+
 def anchored_on_photo(tool: str, photo: str) -> Check:
     def check(_state, _before, result):
         calls = [args for name, args in result.tool_calls if name == tool]
@@ -241,6 +263,12 @@ SCRIPTS = [
         "reference by number",
         [
             Turn("show me shirts for men", tools=["search_catalog"], checks=[shows_products()]),
+            Turn(
+                "which is cheaper, the first or the second one?",
+                tools=[],
+                says=["Side by side"],
+                checks=[compares_shown(1, 2), constraint("max_price", None)],
+            ),
             Turn(
                 "more like #2",
                 tools=["find_similar"],
