@@ -275,20 +275,22 @@ def build_from_catalog(
 # the 3,000-item demo build (encoder ~180 s for its 48,000 passes, heads + few-shot ~50 s, index
 # ~10 s); the one-command build of the 34,525-item real catalog (ingest 8 s, packaged encoder
 # 462 s, heads 69 s, few-shot 10 s, index 23 s: 9.6 min in all); and the pretrained-Lite0 CNN
-# recipe on that catalog (16.7 min for 4 epochs on an idle machine, + decoding, colour
-# histograms and the test evaluation; 61.5 min with the colour branch on a shared one).
+# with its colour branch on that catalog (eval-real, channels-last, an idle machine: 2,022 s
+# for 4 epochs, decoding, colour histograms and the test evaluation).
 SECONDS_PER_1000_ITEMS: dict[str, float] = {
     "ingest": 1.0,
     "attribute heads": 3.0,
-    "attribute CNN": 32.0,
+    "attribute CNN": 59.0,
     "few-shot head": 2.0,
     "search index": 2.0,
 }
 ENCODER_SECONDS_PER_1000_PASSES = 3.75
 # The packaged encoder: its frozen towers over every item, then its projections on the cached
-# features. Measured: 462 s for the 34,525-item real catalog (`stylist demo --catalog`, whole
-# build 9.6 min, on a machine busy with other work part of the time).
-PACKAGED_ENCODER_SECONDS_PER_1000_ITEMS = 14.0
+# features. Measured on the 34,525-item real catalog: 462 s in `stylist demo --catalog` (whole
+# build 9.6 min, on a machine busy with other work part of the time); 309 s in eval-real's
+# encoder stage once the image networks ran channels-last (tower features 4.6 min, projections
+# 33 s, an idle machine).
+PACKAGED_ENCODER_SECONDS_PER_1000_ITEMS = 9.0
 # Quick builds (tests, --quick) take seconds whatever the catalog.
 QUICK_SECONDS = 60.0
 
