@@ -27,7 +27,8 @@ def test_real_preset_fits_its_budget_and_keeps_its_epochs_at_60_minutes():
 
 def test_real_preset_is_the_pretrained_run_the_cli_trains():
     """The cnn stage reuses the checkpoint of `stylist train cnn --backbone efficientnet_lite0
-    --pretrained --colour-features` only if the preset's options make the very same config."""
+    --pretrained --colour-features --no-class-weights` only if the preset's options make the very
+    same config."""
     from stylist.catalog.schema import ATTRIBUTES
     from stylist.models.cnn import CNNConfig, with_recipe
 
@@ -37,7 +38,7 @@ def test_real_preset_is_the_pretrained_run_the_cli_trains():
     cli = {
         "colour_features": True,
         "routing": {"efficientnet_lite0": list(ATTRIBUTES)},
-        "class_weighted": True,
+        "class_weighted": False,
         "augment": True,
         "pretrained": True,
     }
