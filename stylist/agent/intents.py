@@ -77,8 +77,8 @@ NEED_PHOTO = (
 HELP = (
     "I'm the offline stylist: I work without an LLM, from the shop's catalog. "
     'Try: attach a photo and ask "what goes with this?", "find similar but in red", '
-    '"caption this", or search: "summer dress for women under 50". You can also teach me a '
-    "style: attach photos and say \"this is my 'boho' style\"."
+    '"caption this", or search: "summer dress for women under 50", then "compare #1 and #2". '
+    "You can also teach me a style: attach photos and say \"this is my 'boho' style\"."
 )
 
 
