@@ -110,6 +110,9 @@ class Constraints(BaseModel):
 
 # Every intent about the person's own saved clothes (the wardrobe_* ones of `Intent`).
 OWNED_ITEM_INTENTS = frozenset(i for i in get_args(Intent) if i.startswith("wardrobe_"))
+# Intents whose catalog words describe something already there, not what to shop for: "save my
+# red top" (the top is red), "which is cheaper, #1 or #2?" (the question, not a budget).
+DESCRIBING_INTENTS = OWNED_ITEM_INTENTS | {"compare"}
 
 
 @lru_cache(maxsize=1)
@@ -127,14 +130,8 @@ def update_constraints(
     """The constraints after this message: set, changed or dropped by what it says."""
     u = understanding
     known = known_values or {}
-    if set(u.intents) & OWNED_ITEM_INTENTS and not set(u.intents) & {"search", "refine"}:
-        # Words about what the person owns ("save my red top", "my shoes") describe it; they
-        # are not what they want to shop for.
-        return constraints
-    if set(u.intents) == {"compare"}:
-        # "which is cheaper, #1 or #2?" asks about what was shown; its "cheaper" is the
-        # question, not a budget for the searches that follow.
-        return constraints
+    if set(u.intents) & DESCRIBING_INTENTS and not set(u.intents) & {"search", "refine"}:
+        return constraints  # the message describes; it does not ask for anything new
     if "clear_constraints" in u.intents or "all" in u.reset:
         c = Constraints()
     else:
